@@ -1,0 +1,43 @@
+# Two commands for everyone:  make book  (build the HTML book)  and  make test  (the whole test suite).
+# Both create the virtual environment in .venv/ first, with MathJax for offline math.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MATHJAX_VERSION := 3.2.2
+# The venv's bin/ first on PATH: nbgrader runs `alembic` and jupyter finds its kernels there.
+export PATH := $(abspath $(BIN)):$(PATH)
+# Busy-waiting OpenMP threads slow shared 2-core machines down several times.
+export OMP_WAIT_POLICY := PASSIVE
+
+.PHONY: book test test-quick venv release grade clean
+
+venv: $(VENV)/.installed $(VENV)/mathjax/mathjax/tex-chtml.js
+
+$(VENV)/.installed: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+# MathJax from the npm registry, copied where _config.yml's html_static_path looks.
+$(VENV)/mathjax/mathjax/tex-chtml.js:
+	mkdir -p $(VENV)/npm $(VENV)/mathjax
+	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/npm mathjax@$(MATHJAX_VERSION)
+	rm -rf $(VENV)/mathjax/mathjax
+	cp -r $(VENV)/npm/node_modules/mathjax/es5 $(VENV)/mathjax/mathjax
+	test -f $@
+
+book: venv
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: venv
+	$(BIN)/python -m pytest tests
+
+# The quick part: everything but the slow checks (book build, full grading runs).
+test-quick: venv
+	$(BIN)/python -m pytest tests -m "not slow"
+
+release: venv
+	$(BIN)/python -m autograder release
+
+clean:
+	rm -rf _build

@@ -1,0 +1,51 @@
+"""Instructor commands.
+
+  python -m autograder release [ID ...]
+      regenerate exercises/<id>/ from solutions/<id>/ through nbgrader (all assignments by default)
+  python -m autograder grade ID SUBMISSIONS --out DIR [--workers N] [--db URL]
+      grade SUBMISSIONS/<student_id>/<ID>.ipynb; write the gradebook (DIR/gradebook.db unless --db),
+      DIR/grades.csv and DIR/feedback/<student_id>/<ID>.html; exit 0 when every submission got a grade
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import course
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    release = commands.add_parser("release", help="regenerate exercises/ from solutions/")
+    release.add_argument("ids", nargs="*", metavar="ID", help="assignment ids (default: all)")
+    grade = commands.add_parser("grade", help="grade a folder of submissions")
+    grade.add_argument("assignment", metavar="ID")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
+                       help="folder holding <student_id>/<ID>.ipynb")
+    grade.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results go")
+    grade.add_argument("--workers", type=int, default=1, metavar="N", help="submissions graded at once")
+    grade.add_argument("--db", metavar="URL", help="gradebook URL (default: sqlite:///DIR/gradebook.db)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    if args.command == "release":
+        from .release import release as run_release
+        for path in run_release(args.ids or course.assignments()):
+            print(f"released {path.relative_to(course.REPO)}")
+        return 0
+
+    from .grade import grade_folder
+    course.source_notebook(args.assignment)  # a clear error for an unknown id, before any work
+    results, problems = grade_folder(args.assignment, args.submissions, args.out, max(1, args.workers), args.db)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print(f"graded {len(results)} submissions: {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

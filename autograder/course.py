@@ -1,0 +1,62 @@
+"""Where the course's files live, and the nbgrader configuration that ties them together."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO / "solutions"
+EXERCISES = REPO / "exercises"
+CHECKS = Path(__file__).resolve().parent / "checks"
+
+CELL_TIMEOUT_S = 60  # nbgrader's per-cell limit when it executes a submission
+
+
+def assignments() -> list[str]:
+    """Every assignment id: the folders of solutions/ that hold `<id>/<id>.ipynb`."""
+    return sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def source_notebook(assignment: str) -> Path:
+    path = SOLUTIONS / assignment / f"{assignment}.ipynb"
+    if not path.is_file():
+        known = ", ".join(assignments())
+        raise SystemExit(f"unknown assignment {assignment!r}: no {path.relative_to(REPO)} (known: {known})")
+    return path
+
+
+def nbgrader_config(root: Path, release_dir: Path, db_url: str) -> Config:
+    """nbgrader reads solutions/ as its source folder and writes releases to `release_dir`."""
+    (root / "exchange").mkdir(parents=True, exist_ok=True)  # unused, but nbgrader wants it writable
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.source_directory = str(SOLUTIONS)
+    c.CourseDirectory.release_directory = str(release_dir)
+    c.CourseDirectory.db_url = db_url
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+    c.Exchange.root = str(root / "exchange")
+    c.Execute.timeout = CELL_TIMEOUT_S
+    c.Execute.allow_errors = True
+    # A deleted test cell is put back, so its grade is recorded like any other.
+    c.OverwriteCells.add_missing_cells = True
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    return c
+
+
+def quiet_nbgrader() -> None:
+    """Silence what nbgrader's dependencies print on every submission and a reader cannot act on."""
+    import warnings
+    from nbformat.warnings import MissingIDFieldWarning
+    from sqlalchemy.exc import SAWarning
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session handling
+    warnings.filterwarnings("ignore", category=MissingIDFieldWarning)  # old notebooks: nbformat adds ids
+
+
+def put_venv_on_path() -> None:
+    """nbgrader runs `alembic` (to create a gradebook) and jupyter finds kernels through PATH."""
+    bindir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")

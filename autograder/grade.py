@@ -1,0 +1,262 @@
+"""`python -m autograder grade`: grade every submission of an assignment, whatever state it is in.
+
+For each `SUBMISSIONS/<student_id>/<assignment>.ipynb`:
+1. nbgrader autogrades the notebook (executes it, restores test cells, records the submission);
+2. the hidden checks in checks/<assignment>/ run here, calling the student's functions in a
+   separate worker process;
+3. each test cell scores its points times the fraction of its hidden checks passed, and that
+   score replaces nbgrader's all-or-nothing one in the gradebook;
+4. grades.csv and a feedback page per student are written.
+A submission that cannot be read, executed or checked gets zero where due and a reason; the run
+goes on with the next one.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import logging
+import multiprocessing
+import re
+import shutil
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import course, feedback, notebook
+from .proxy import StudentCallError, StudentCode
+from .runner import CheckResult, run_checks
+
+log = logging.getLogger("autograder")
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")
+
+
+@dataclass
+class StudentGrade:
+    student_id: str
+    assignment: str
+    cells: list                                  # notebook.TestCell of the source, in order
+    scores: dict = field(default_factory=dict)   # grade_id -> points earned
+    checks: list = field(default_factory=list)   # runner.CheckResult
+    problems: list = field(default_factory=list)  # reasons that concern the whole submission
+
+    @property
+    def score(self) -> float:
+        return round(sum(self.scores.get(c.grade_id, 0.0) for c in self.cells), 2)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.cells)
+
+    def _why(self, cell) -> str:
+        mine = [c for c in self.checks if c.cell == cell.grade_id]
+        failed = [c for c in mine if not c.passed]
+        if not mine:
+            return "no check could run"
+        if len(failed) == len(mine) and len({c.message for c in failed}) == 1 and failed[0].message:
+            return f"all {len(mine)} checks failed: {failed[0].message}"
+        return "; ".join(c.title + (f" ({c.message})" if c.message else "") for c in failed)
+
+    def lost_points(self) -> list[str]:
+        """One line per test cell that lost points, with the checks that failed."""
+        lines = []
+        for cell in self.cells:
+            earned = self.scores.get(cell.grade_id, 0.0)
+            if earned < cell.points:
+                lines.append(f"{cell.grade_id} {earned:g}/{cell.points:g}: {self._why(cell)}")
+        return lines
+
+
+def cell_scores(cells, checks: list[CheckResult]) -> dict:
+    """Points times the fraction of the cell's hidden checks passed (none run: no points)."""
+    scores = {}
+    for cell in cells:
+        mine = [c for c in checks if c.cell == cell.grade_id]
+        passed = sum(c.passed for c in mine)
+        scores[cell.grade_id] = round(cell.points * passed / len(mine), 2) if mine else 0.0
+    return scores
+
+
+class Course:
+    """nbgrader's course folder for one grading run, inside the output folder."""
+
+    def __init__(self, assignment: str, out: Path, db_url: str | None):
+        self.assignment = assignment
+        self.out = out.resolve()
+        self.root = self.out / "nbgrader"
+        self.db_url = db_url or f"sqlite:///{self.out / 'gradebook.db'}"
+        self.source = notebook.read_source(course.source_notebook(assignment))
+        self.cells = notebook.test_cells(self.source)
+        self._api = None
+
+    @property
+    def api(self):
+        if self._api is None:
+            from nbgrader.apps import NbGraderAPI
+            from nbgrader.coursedir import CourseDirectory
+            course.put_venv_on_path()
+            course.quiet_nbgrader()
+            config = course.nbgrader_config(self.root, self.root / "release", self.db_url)
+            self._api = NbGraderAPI(CourseDirectory(config=config), config=config)
+            self._api.log.setLevel(logging.ERROR)
+        return self._api
+
+    def prepare(self):
+        """Record the assignment and its cells in the gradebook (nbgrader's generate_assignment)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        result = self.api.generate_assignment(self.assignment, force=True, create=True)
+        if not result["success"]:
+            raise SystemExit(f"nbgrader could not prepare {self.assignment}:\n{result.get('error', '')}")
+
+    def submission_path(self, student_id: str) -> Path:
+        return self.root / "submitted" / student_id / self.assignment / f"{self.assignment}.ipynb"
+
+    def autograded_path(self, student_id: str) -> Path:
+        return self.root / "autograded" / student_id / self.assignment / f"{self.assignment}.ipynb"
+
+    def autograde(self, student_id: str) -> str | None:
+        """Run nbgrader autograde; return None, or why it failed."""
+        result = self.api.autograde(self.assignment, student_id, force=True, create=True)
+        if result["success"]:
+            return None
+        last = (result.get("error") or result.get("log") or "").strip().splitlines()
+        return last[-1][:300] if last else "nbgrader could not grade the notebook"
+
+    def record(self, grade: StudentGrade):
+        """Write the cell scores into the gradebook, creating the submission if nbgrader could not."""
+        from nbgrader.api import Gradebook, MissingEntry
+        with Gradebook(self.db_url) as gb:
+            gb.update_or_create_student(grade.student_id)
+            try:
+                gb.find_submission(self.assignment, grade.student_id)
+            except MissingEntry:
+                gb.add_submission(self.assignment, grade.student_id)
+            for cell in self.cells:
+                row = gb.find_grade(cell.grade_id, self.assignment, self.assignment, grade.student_id)
+                row.auto_score = grade.scores.get(cell.grade_id, 0.0)
+                row.manual_score = None
+                row.needs_manual_grade = False
+            gb.db.commit()
+
+
+def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade:
+    """Grade one submission; never raises: what went wrong becomes a reason and zero points."""
+    grade = StudentGrade(student_id, course_run.assignment, course_run.cells)
+    try:
+        submitted = notebook.read_submission(path) if path.is_file() else None
+        if submitted is None:
+            grade.problems.append(f"no {path.name} was found in the submission folder")
+        else:
+            target = course_run.submission_path(student_id)
+            shutil.rmtree(target.parent, ignore_errors=True)
+            target.parent.mkdir(parents=True)
+            shutil.copyfile(path, target)  # only the notebook: no file beside it comes along
+            failure = course_run.autograde(student_id)
+            if failure:
+                grade.problems.append(f"nbgrader could not execute the notebook: {failure}")
+            grade.checks = check_submission(course_run, submitted, grade)
+    except ValueError as exc:  # an unreadable notebook
+        grade.problems.append(f"{path.name} could not be read: {exc}")
+    except Exception as exc:  # a fault of the grader, not the student: zero, logged loudly
+        log.error("grading %s failed: %s", student_id, traceback.format_exc())
+        grade.problems.append(f"the grader failed on this submission ({type(exc).__name__}); ask your instructor")
+    grade.scores = cell_scores(course_run.cells, grade.checks)
+    try:
+        course_run.record(grade)
+    except Exception:
+        log.error("could not record %s in the gradebook: %s", student_id, traceback.format_exc())
+        grade.problems.append("the grade could not be written to the gradebook")
+    feedback.write(grade, course_run.out / "feedback" / student_id / f"{course_run.assignment}.html")
+    return grade
+
+
+def check_submission(course_run: Course, submitted, grade: StudentGrade) -> list[CheckResult]:
+    test_ids = {cell.grade_id for cell in course_run.cells}
+    present = {notebook.nbgrader_meta(c).get("grade_id") for c in submitted.cells}
+    for cell in course_run.cells:
+        if cell.grade_id not in present:
+            grade.problems.append(f"the test cell {cell.grade_id} was missing; nbgrader put it back")
+    code = StudentCode(notebook.code_to_run(submitted, test_ids))
+    try:
+        code.ensure_started()
+    except StudentCallError as exc:
+        grade.problems.append(f"your notebook's code could not be run: {exc}")
+    for error in code.cell_errors:
+        grade.problems.append(f"cell {error['cell']} raised {error['error']}")
+    try:
+        return run_checks(course_run.assignment, code)
+    finally:
+        code.close()
+
+
+# -- a whole folder -------------------------------------------------------------------------------
+_worker_course: Course | None = None
+
+
+def _init_worker(assignment, out, db_url):
+    global _worker_course
+    logging.basicConfig(level=logging.WARNING)
+    _worker_course = Course(assignment, out, db_url)
+
+
+def _grade_in_worker(student_id, path):
+    return grade_one(_worker_course, student_id, path)
+
+
+def find_submissions(assignment: str, submissions: Path) -> tuple[list, list]:
+    """([(student_id, notebook path)], [problems]) for SUBMISSIONS/<student_id>/<assignment>.ipynb."""
+    if not submissions.is_dir():
+        raise SystemExit(f"no such folder: {submissions}")
+    found, problems = [], []
+    for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        if STUDENT_ID.match(folder.name):
+            found.append((folder.name, folder / f"{assignment}.ipynb"))
+        else:
+            problems.append(f"skipped folder {folder.name!r}: not a valid student id")
+    if not found:
+        raise SystemExit(f"no submissions in {submissions}: expected {submissions}/<student_id>/{assignment}.ipynb")
+    return found, problems
+
+
+def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1,
+                 db_url: str | None = None) -> tuple[list[StudentGrade], list[str]]:
+    """Grade every submission in `submissions`; write grades.csv and feedback into `out`."""
+    found, problems = find_submissions(assignment, submissions)
+    out.mkdir(parents=True, exist_ok=True)
+    main = Course(assignment, out, db_url)
+    main.prepare()
+    results = []
+    bar = tqdm(total=len(found), desc=f"grading {assignment}", unit="student")
+    if workers <= 1:
+        for student_id, path in found:
+            results.append(_report(grade_one(main, student_id, path), bar))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                                    initargs=(assignment, out, main.db_url)) as pool:
+            futures = [pool.submit(_grade_in_worker, sid, path) for sid, path in found]
+            for future in concurrent.futures.as_completed(futures):
+                results.append(_report(future.result(), bar))
+    bar.close()
+    results.sort(key=lambda g: g.student_id)
+    write_csv(results, out / "grades.csv")
+    return results, problems
+
+
+def _report(grade: StudentGrade, bar) -> StudentGrade:
+    reasons = grade.problems + grade.lost_points()
+    bar.write(f"{grade.student_id}: {grade.score:g}/{grade.max_score:g}"
+              + (" | " + " | ".join(reasons) if reasons else ""))
+    bar.update(1)
+    return grade
+
+
+def write_csv(grades: list[StudentGrade], path: Path):
+    cells = grades[0].cells if grades else []
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student_id", "assignment", "score", "max_score"] + [c.grade_id for c in cells])
+        for g in grades:
+            writer.writerow([g.student_id, g.assignment, f"{g.score:g}", f"{g.max_score:g}"]
+                            + [f"{g.scores.get(c.grade_id, 0.0):g}" for c in cells])

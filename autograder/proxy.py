@@ -1,0 +1,212 @@
+"""The grader's side of a student's code: a proxy whose calls run in the worker process.
+
+Nothing the worker sends is unpickled or evaluated: replies are JSON whose arrays are .npy bytes
+loaded with allow_pickle=False, and every value is checked for kind, dtype and size before a
+check sees it.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .worker import encode
+
+WORKER = Path(__file__).resolve().parent / "worker.py"
+MAX_REPLY_BYTES = 64 * 2**20
+MAX_ARRAY_ELEMENTS = 10**7
+NUMERIC_KINDS = "biuf"  # bool, int, unsigned, float: no object, string or complex arrays
+
+
+class StudentCallError(AssertionError):
+    """A call into student code failed: it raised, hung, crashed or returned something unusable.
+
+    The message is written for the student and holds only what their own code did.
+    """
+
+
+class ProtocolError(StudentCallError):
+    """The worker's reply broke the protocol (student code may have tampered with it)."""
+
+
+@dataclass
+class CallResult:
+    value: object
+    type_name: str = ""
+    args_after: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+def decode_reply_value(data, depth=0):
+    """Strict inverse of `worker.encode`: plain JSON scalars, numeric arrays, and containers of them."""
+    if depth > 8:
+        raise ProtocolError("the returned value is nested too deeply")
+    if data is None or isinstance(data, (bool, int, float, str)):
+        if isinstance(data, str) and len(data) > 10_000:
+            raise ProtocolError("the returned string is too long")
+        return data
+    if isinstance(data, dict) and set(data) == {"__ndarray__", "__scalar__"}:
+        try:
+            raw = base64.b64decode(data["__ndarray__"], validate=True)
+            array = np.load(io.BytesIO(raw), allow_pickle=False)
+        except (ValueError, TypeError, binascii.Error, EOFError, OSError) as exc:
+            raise ProtocolError(f"the returned array could not be read ({type(exc).__name__})") from None
+        if type(array) is not np.ndarray or array.dtype.kind not in NUMERIC_KINDS:
+            raise ProtocolError(f"returned an array of dtype {array.dtype}, not numbers")
+        if array.size > MAX_ARRAY_ELEMENTS:
+            raise ProtocolError("the returned array is too large")
+        return array[()] if data["__scalar__"] is True else array
+    if isinstance(data, dict) and set(data) == {"__seq__", "__tuple__"} and isinstance(data["__seq__"], list):
+        items = [decode_reply_value(v, depth + 1) for v in data["__seq__"]]
+        return tuple(items) if data["__tuple__"] is True else items
+    raise ProtocolError("the reply holds a value of an unknown form")
+
+
+class StudentCode:
+    """A submission's code cells running in a worker process; `proxy.fn(*args)` calls `fn` there.
+
+    A call that hangs past `call_timeout` seconds kills the worker; the function is then marked as
+    hanging (later calls to it fail at once) and the worker restarts for other functions.
+    """
+
+    def __init__(self, cells, call_timeout=10.0, start_timeout=60.0, python=sys.executable):
+        self.cells = [{"label": str(label), "source": str(source)} for label, source in cells]
+        self.call_timeout = call_timeout
+        self.start_timeout = start_timeout
+        self.python = python
+        self.cell_errors: list[dict] = []
+        self.hanging: set[str] = set()
+        self._process = None
+        self._next_id = 0
+
+    # -- process management ------------------------------------------------------------------
+    def _start(self):
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        self._process = subprocess.Popen(
+            [self.python, "-I", str(WORKER), str(request_read), str(reply_write)],
+            pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env={"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
+                 "MPLBACKEND": "Agg"},
+        )
+        os.close(request_read)
+        os.close(reply_write)
+        self._requests = os.fdopen(request_write, "w", encoding="utf-8")
+        self._replies = reply_read
+        self._buffer = b""
+        self._send({"cells": self.cells})
+        ready = self._receive(self.start_timeout, "running your notebook's cells")
+        if ready.get("ready") is not True or not isinstance(ready.get("errors"), list):
+            raise ProtocolError("the worker did not start properly")
+        self.cell_errors = [{"cell": str(e.get("cell"))[:100], "error": str(e.get("error"))[:500]}
+                            for e in ready["errors"][:100] if isinstance(e, dict)]
+
+    def close(self):
+        if self._process is None:
+            return
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)  # the worker and anything it started
+        except ProcessLookupError:
+            pass
+        self._process.wait()
+        self._requests.close() if not self._requests.closed else None
+        os.close(self._replies)
+        self._process = None
+
+    def __enter__(self):
+        self.ensure_started()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def ensure_started(self):
+        if self._process is None:
+            self._start()
+
+    # -- messages ------------------------------------------------------------------------------
+    def _send(self, message):
+        try:
+            self._requests.write(json.dumps(message) + "\n")
+            self._requests.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the worker is gone: _receive reports it
+
+    def _receive(self, timeout, doing):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.close()
+                raise StudentCallError(f"timed out after {timeout:g} s while {doing}")
+            ready, _, _ = select.select([self._replies], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._replies, 1 << 20)
+            if not chunk:
+                code = self._process.poll() if self._process else None
+                self.close()
+                raise StudentCallError(f"the Python process running your code stopped while {doing}"
+                                       + (f" (exit status {code})" if code is not None else ""))
+            self._buffer += chunk
+            if len(self._buffer) > MAX_REPLY_BYTES:
+                self.close()
+                raise ProtocolError("the reply was too large")
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            message = json.loads(line)
+        except ValueError:
+            self.close()
+            raise ProtocolError("the worker sent something that is not a reply") from None
+        if not isinstance(message, dict):
+            raise ProtocolError("the worker sent something that is not a reply")
+        return message
+
+    # -- calls ---------------------------------------------------------------------------------
+    def call(self, name, *args, **kwargs) -> CallResult:
+        """Call `name(*args, **kwargs)` in the worker and return its checked result."""
+        if name in self.hanging:
+            raise StudentCallError(f"{name} did not return within {self.call_timeout:g} s earlier; not called again")
+        self.ensure_started()
+        self._next_id += 1
+        self._send({"id": self._next_id, "call": name, "args": [encode(a) for a in args],
+                    "kwargs": {k: encode(v) for k, v in kwargs.items()}})
+        try:
+            reply = self._receive(self.call_timeout, f"calling {name}")
+        except StudentCallError as exc:
+            if "timed out" in str(exc):
+                self.hanging.add(name)
+            raise
+        if reply.get("id") != self._next_id:
+            self.close()
+            raise ProtocolError("the reply does not answer the call that was made")
+        if reply.get("ok") is not True:
+            if reply.get("missing") is True:
+                raise StudentCallError(f"{name} is not defined: does the cell that defines it run without errors?")
+            raise StudentCallError(f"{name} raised {str(reply.get('error'))[:500]}")
+        warnings = reply.get("warnings", [])
+        if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+            raise ProtocolError("the reply's warnings are malformed")
+        args_after = reply.get("args_after", [])
+        if not isinstance(args_after, list):
+            raise ProtocolError("the reply's arguments are malformed")
+        return CallResult(value=decode_reply_value(reply.get("value")), type_name=str(reply.get("type"))[:100],
+                          args_after=[None if a is None else decode_reply_value(a) for a in args_after],
+                          warnings=[w[:300] for w in warnings[:20]])
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs).value

@@ -1,0 +1,123 @@
+"""The student side of grading: runs a submission's code cells and serves calls to its functions.
+
+Started by `proxy.StudentCode` as `python -I worker.py REQUEST_FD REPLY_FD`, with stdout and stderr
+sent elsewhere, so nothing a student prints can pass for a reply. Uses only the standard library
+and numpy. Everything it sends is JSON whose arrays are .npy bytes (no pickle); the grader checks
+every reply, so this file need not be trusted.
+"""
+import base64
+import io
+import json
+import os
+import re
+import sys
+import traceback
+import warnings
+
+import numpy as np
+
+MAGIC_LINE = re.compile(r"^\s*[%!]")  # IPython magics and shell escapes mean nothing outside a kernel
+
+
+def encode(value):
+    """JSON-ready form of None, bool, int, float, str, numpy values, and lists/tuples/dicts of them."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(value), allow_pickle=False)
+        return {"__ndarray__": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                "__scalar__": isinstance(value, np.generic)}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return {"__seq__": [encode(v) for v in value], "__tuple__": isinstance(value, tuple)}
+    if isinstance(value, dict):
+        return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
+    raise TypeError(f"cannot send a value of type {type(value).__name__}")
+
+
+def decode(data):
+    """Inverse of `encode` for requests (which come from the trusted grader)."""
+    if isinstance(data, dict):
+        if "__ndarray__" in data:
+            array = np.load(io.BytesIO(base64.b64decode(data["__ndarray__"])), allow_pickle=False)
+            return array[()] if data.get("__scalar__") else array
+        if "__seq__" in data:
+            items = [decode(v) for v in data["__seq__"]]
+            return tuple(items) if data["__tuple__"] else items
+        if "__dict__" in data:
+            return {decode(k): decode(v) for k, v in data["__dict__"]}
+    return data
+
+
+def error_line(exc):
+    """`TypeError: message (line N)`: the student's own error, without the grader's frames."""
+    line = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith("<cell"):
+            line = f" ({frame.filename[1:-1]}, line {frame.lineno})"
+            break
+    if isinstance(exc, SyntaxError):
+        line = ""  # its message already names the cell and the line
+    return f"{type(exc).__name__}: {exc}{line}"[:500]
+
+
+def run_cells(cells, namespace):
+    """Execute each cell like a notebook does: an error is recorded and the next cell still runs."""
+    errors = []
+    for cell in cells:
+        source = "\n".join("pass" if MAGIC_LINE.match(l) else l for l in cell["source"].splitlines())
+        try:
+            exec(compile(source, f"<cell {cell['label']}>", "exec"), namespace)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the cell failed, we go on
+            errors.append({"cell": cell["label"], "error": error_line(exc)})
+    return errors
+
+
+def serve_call(namespace, request):
+    function = namespace.get(request["call"])
+    if not callable(function):
+        return {"ok": False, "missing": True, "error": f"{request['call']} is not defined"}
+    args = [decode(a) for a in request["args"]]
+    kwargs = {k: decode(v) for k, v in request["kwargs"].items()}
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+        warnings.simplefilter("always")
+        try:
+            value = function(*args, **kwargs)
+        except BaseException as exc:
+            return {"ok": False, "error": error_line(exc)}
+    try:
+        reply = {"ok": True, "value": encode(value)}
+    except TypeError as exc:
+        return {"ok": False, "error": f"{request['call']} returned {exc.args[0].split('of type ')[-1]}, "
+                                      "not a number or an array"}
+    reply["type"] = type(value).__name__
+    reply["args_after"] = [encode(a) if isinstance(a, np.ndarray) else None for a in args]
+    reply["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught]
+    return reply
+
+
+def main():
+    requests = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
+    replies = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
+
+    def send(message):
+        replies.write(json.dumps(message) + "\n")
+        replies.flush()
+
+    setup = json.loads(requests.readline())
+    namespace = {"__name__": "__main__"}
+    errors = run_cells(setup["cells"], namespace)
+    send({"ready": True, "errors": errors})
+    for line in requests:
+        request = json.loads(line)
+        try:
+            reply = serve_call(namespace, request)
+        except BaseException as exc:  # encoding the answer failed in an unexpected way
+            reply = {"ok": False, "error": error_line(exc)}
+        reply["id"] = request["id"]
+        send(reply)
+
+
+if __name__ == "__main__":
+    main()
