@@ -1,6 +1,7 @@
 """Where the course's files live, and the nbgrader configuration that ties them together."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -53,6 +54,7 @@ def quiet_nbgrader() -> None:
     from sqlalchemy.exc import SAWarning
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session handling
     warnings.filterwarnings("ignore", category=MissingIDFieldWarning)  # old notebooks: nbformat adds ids
+    logging.getLogger("traitlets").setLevel(logging.WARNING)  # "Released assignments: ..." per run
 
 
 def put_venv_on_path() -> None:

@@ -96,8 +96,10 @@ def test_log_softmax_is_finite_where_softmax_underflows(student):
     for big in (LARGE, LARGE.astype(np.float32)):
         result = student.call("log_softmax", big)
         assert_no_warnings(result, "log_softmax on inputs as large as 1e4")
+        # in float32, x - logsumexp(x) may lose a few units in the last place of |x| ~ 1e4
+        atol32 = 4 * np.finfo(np.float32).eps * np.abs(big).max()
         assert_close(result.value, ref_log_softmax(big), "log_softmax on inputs as large as 1e4",
-                     **({} if big.dtype == np.float64 else {"rtol": RTOL32, "atol": ATOL32}))
+                     **({} if big.dtype == np.float64 else {"rtol": RTOL32, "atol": atol32}))
 
 
 @LOG_SOFTMAX

@@ -1,0 +1,107 @@
+"""The instructor's `grade` command, end to end, on a class with broken and wrong submissions."""
+import csv
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder import course
+from helpers import released, solution, with_answer
+
+pytestmark = pytest.mark.slow
+MAX = 25
+
+
+def write(folder, nb):
+    folder.mkdir(parents=True)
+    nbformat.write(nb, str(folder / "activations.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade one class of varied submissions with the real command; return (process, out, csv rows)."""
+    root = tmp_path_factory.mktemp("class")
+    subs, out = root / "submissions", root / "out"
+    write(subs / "full", solution())
+    write(subs / "stub", released())
+    write(subs / "syntax", with_answer(solution(), "sigmoid", "def sigmoid(x:\n    return x"))
+    deleted = solution()
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_relu"]
+    write(subs / "deleted", deleted)
+    write(subs / "wrong", with_answer(solution(), "leaky_relu",
+                                      "def leaky_relu(x, alpha=0.01):\n    return np.where(x >= 0, x, 0.01 * x)"))
+    (subs / "badjson").mkdir()
+    (subs / "badjson" / "activations.ipynb").write_text('{"cells": [{"cell_type": "code", "sou')
+    (subs / "nothing").mkdir()
+    process = subprocess.run([sys.executable, "-m", "autograder", "grade", "activations", str(subs),
+                              "--out", str(out), "--workers", "2"],
+                             cwd=course.REPO, capture_output=True, text=True, timeout=600)
+    with open(out / "grades.csv") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    return process, out, rows
+
+
+def test_every_submission_gets_a_grade_and_the_run_exits_0(graded):
+    process, out, rows = graded
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert set(rows) == {"full", "stub", "syntax", "deleted", "wrong", "badjson", "nothing"}
+
+
+def test_grades_csv_has_the_fixed_columns_then_one_per_test_cell(graded):
+    _, out, rows = graded
+    header = (out / "grades.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["student_id", "assignment", "score", "max_score"]
+    assert header[4:] == [f"test_{name}" for name in ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "prelu",
+                                                      "elu", "selu", "gelu", "silu", "swish", "softplus",
+                                                      "softmax", "log_softmax"]]
+    assert all(row["max_score"] == str(MAX) and row["assignment"] == "activations" for row in rows.values())
+
+
+def test_scores_are_what_each_submission_earned(graded):
+    _, _, rows = graded
+    score = {sid: float(row["score"]) for sid, row in rows.items()}
+    assert score["full"] == MAX and score["deleted"] == MAX
+    assert score["stub"] == score["badjson"] == score["nothing"] == 0
+    # a syntax error costs sigmoid and the functions built on it, nothing else
+    syntax = rows["syntax"]
+    assert float(syntax["test_sigmoid"]) == float(syntax["test_silu"]) == float(syntax["test_swish"]) == 0
+    assert score["syntax"] == MAX - 2 - 1 - 2
+    # ignoring alpha loses part of leaky_relu's point
+    assert 0 < float(rows["wrong"]["test_leaky_relu"]) < 1 and score["wrong"] == MAX - 1 + float(rows["wrong"]["test_leaky_relu"])
+
+
+def test_each_student_gets_a_logged_reason(graded):
+    process, _, _ = graded
+    lines = {line.split(":")[0]: line for line in process.stdout.splitlines() if ": " in line}
+    assert "could not be read" in lines["badjson"] and "not valid notebook JSON" in lines["badjson"]
+    assert "no activations.ipynb" in lines["nothing"]
+    assert "SyntaxError" in lines["syntax"]
+    assert "test_relu was missing" in lines["deleted"]
+    assert "uses the keyword argument it is given" in lines["wrong"]
+    assert lines["full"].strip() == f"full: {MAX}/{MAX}"
+
+
+def test_the_gradebook_holds_the_same_grades(graded):
+    from nbgrader.api import Gradebook
+    _, out, rows = graded
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions("activations")}
+        assert not any(s.needs_manual_grade for s in gb.assignment_submissions("activations"))
+    assert scores == {sid: float(row["score"]) for sid, row in rows.items()}
+
+
+def test_feedback_explains_failures_without_showing_hidden_checks(graded):
+    _, out, rows = graded
+    hidden = [p.read_text() for p in (course.CHECKS / "activations").glob("*.py")]
+    for student in rows:
+        page = (out / "feedback" / student / "activations.html").read_text()
+        assert f"Score: {rows[student]['score']} / {MAX}" in page
+        for forbidden in ["def test_", "assert_close", "checks/activations", "references", "torch", ".py"]:
+            assert forbidden not in page, (student, forbidden)
+        # no line of a hidden check's code appears in the page
+        code_lines = {l.strip() for text in hidden for l in text.splitlines() if len(l.strip()) > 25}
+        assert not [l for l in code_lines if l in page]
+    wrong = (out / "feedback" / "wrong" / "activations.html").read_text()
+    assert "leaky_relu with alpha=0.2" in wrong and "values are wrong" in wrong
+    assert "not valid notebook JSON" in (out / "feedback" / "badjson" / "activations.html").read_text()

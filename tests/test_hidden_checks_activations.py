@@ -1,0 +1,115 @@
+"""The hidden checks of `activations` pass every correct implementation and fail realistic wrong ones."""
+import pytest
+
+from helpers import failed_checks, hidden_results, released, solution, with_answer
+
+
+@pytest.fixture(scope="module")
+def reference_results():
+    return hidden_results(solution())
+
+
+def test_every_test_cell_is_backed_by_hidden_checks(reference_results):
+    from autograder.notebook import test_cells
+    cells = {c.grade_id for c in test_cells(solution())}
+    assert set(reference_results) == cells
+    assert all(len(checks) >= 4 for checks in reference_results.values())
+
+
+def test_the_reference_solution_passes_every_hidden_check(reference_results):
+    failed = [r.nodeid for checks in reference_results.values() for r in checks if not r.passed]
+    assert failed == []
+
+
+def test_the_released_stub_passes_no_hidden_check():
+    results = hidden_results(released())
+    passed = [r.nodeid for checks in results.values() for r in checks if r.passed]
+    assert passed == []
+
+
+# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+WRONG = [
+    ("identity", "def identity(x):\n    return np.asarray(x, dtype=np.float64).copy()",
+     {"test_float32_input_gives_float32_output"}),
+    ("sigmoid", "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
+     {"test_large_inputs_are_finite_and_warning_free"}),
+    ("sigmoid", "def sigmoid(x):\n    x = np.asarray(x, dtype=np.float64)\n    e = np.exp(-np.abs(x))\n"
+                "    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))",
+     {"test_float32_input_gives_float32_output"}),
+    ("tanh", "def tanh(x):\n    return (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))",
+     {"test_large_inputs_are_finite_and_warning_free"}),
+    ("relu", "def relu(x):\n    x[x < 0] = 0\n    return x", {"test_input_is_not_modified"}),
+    ("leaky_relu", "def leaky_relu(x, alpha=0.01):\n    return np.where(x >= 0, x, 0.01 * x)",
+     {"test_keyword_arguments_are_honoured"}),
+    ("prelu", "def prelu(x, alpha):\n    return np.where(x >= 0, x, np.mean(alpha) * x)",
+     {"test_prelu_values_with_one_slope_per_channel"}),
+    ("elu", "def elu(x, alpha=1.0):\n    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))",
+     {"test_keyword_arguments_are_honoured"}),
+    ("elu", "def elu(x, alpha=1.0):\n    return np.where(x > 0, x, alpha * (np.exp(x) - 1))",
+     {"test_large_inputs_are_finite_and_warning_free"}),
+    ("selu", "def selu(x):\n    return 1.05 * np.where(x > 0, x, 1.67 * np.expm1(np.minimum(x, 0)))",
+     {"test_values_match_pytorch_in_float64"}),
+    ("gelu", "def gelu(x, approximate='none'):\n    x = np.asarray(x)\n"
+             "    return 0.5 * x * (1 + np.tanh((2 / np.pi) ** 0.5 * (x + 0.044715 * x**3)))",
+     {"test_values_match_pytorch_in_float64", "test_gelu_rejects_an_unknown_approximation"}),
+    ("gelu", "def gelu(x, approximate='none'):\n    x = np.asarray(x)\n"
+             "    return 0.5 * x * (1 + erf(x / 2**0.5).astype(x.dtype))",
+     {"test_keyword_arguments_are_honoured", "test_gelu_rejects_an_unknown_approximation"}),
+    ("silu", "def silu(x):\n    return x / (1 + np.exp(-x))", {"test_large_inputs_are_finite_and_warning_free"}),
+    ("swish", "def swish(x, beta=1.0):\n    return x * sigmoid(x)", {"test_keyword_arguments_are_honoured"}),
+    ("softplus", "def softplus(x, beta=1.0):\n    return np.log(1 + np.exp(beta * x)) / beta",
+     {"test_large_inputs_are_finite_and_warning_free"}),
+    ("softmax", "def softmax(x, axis=-1, temperature=1.0):\n    e = np.exp(np.asarray(x) / temperature)\n"
+                "    return e / e.sum(axis=axis, keepdims=True)",
+     {"test_softmax_is_shift_invariant_and_stable"}),
+    ("softmax", "def softmax(x, axis=-1, temperature=1.0):\n    z = np.asarray(x) / temperature\n"
+                "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)",
+     {"test_softmax_honours_axis", "test_softmax_is_a_distribution"}),
+    ("softmax", "def softmax(x, axis=-1, temperature=1.0):\n    z = np.asarray(x)\n"
+                "    e = np.exp(z - z.max(axis=axis, keepdims=True))\n    return e / e.sum(axis=axis, keepdims=True)",
+     {"test_softmax_honours_temperature"}),
+    ("softmax", "def softmax(x, axis=-1, temperature=1.0):\n    x -= x.max(axis=axis, keepdims=True)\n"
+                "    e = np.exp(x / temperature)\n    return e / e.sum(axis=axis, keepdims=True)",
+     {"test_softmax_input_is_not_modified"}),
+    ("softmax", "def softmax(x, axis=-1, temperature=1.0):\n    z = np.asarray(x, dtype=float) / temperature\n"
+                "    e = np.exp(z - z.max(axis=axis, keepdims=True))\n    return e / e.sum(axis=axis, keepdims=True)",
+     {"test_softmax_float32_and_shapes"}),
+    ("log_softmax", "def log_softmax(x, axis=-1):\n    return np.log(softmax(x, axis=axis))",
+     {"test_log_softmax_is_finite_where_softmax_underflows"}),
+]
+
+
+@pytest.mark.parametrize("grade_id, source, must_fail", WRONG,
+                         ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
+    results = hidden_results(with_answer(solution(), grade_id, source))
+    failed = failed_checks(results, f"test_{grade_id}")
+    assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
+    # the mistake costs points in its own cell only
+    others = {cell: failed_checks(results, cell) for cell in results if cell != f"test_{grade_id}"}
+    dependants = {"sigmoid": {"test_silu", "test_swish"}, "softmax": {"test_log_softmax"}}.get(grade_id, set())
+    assert {cell for cell, f in others.items() if f} <= dependants
+
+
+# Correct implementations that differ from the reference, some more accurate than PyTorch.
+RIGHT = [
+    ("sigmoid", "def sigmoid(x):\n    x = np.asarray(x)\n    return 0.5 * (1 + np.tanh(0.5 * x))"),
+    ("tanh", "def tanh(x):\n    return 2 * sigmoid(2 * np.asarray(x)) - 1"),
+    ("elu", "def elu(x, alpha=1.0):\n    x = np.asarray(x)\n"
+            "    return np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))"),
+    ("gelu", "from scipy.special import ndtr\ndef gelu(x, approximate='none'):\n    x = np.asarray(x)\n"
+             "    if approximate == 'tanh':\n"
+             "        return x * sigmoid(2 * (2 / np.pi) ** 0.5 * (x + 0.044715 * x**3))\n"
+             "    if approximate != 'none':\n        raise ValueError(approximate)\n"
+             "    return x * ndtr(x).astype(x.dtype)"),
+    ("softplus", "def softplus(x, beta=1.0):\n    z = beta * np.asarray(x)\n"
+                 "    return (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta"),
+    ("log_softmax", "from scipy.special import logsumexp\ndef log_softmax(x, axis=-1):\n"
+                    "    x = np.asarray(x)\n    return x - logsumexp(x, axis=axis, keepdims=True).astype(x.dtype)"),
+]
+
+
+@pytest.mark.parametrize("grade_id, source", RIGHT, ids=[g for g, _ in RIGHT])
+def test_a_different_correct_implementation_gets_full_marks(grade_id, source):
+    results = hidden_results(with_answer(solution(), grade_id, source))
+    assert failed_checks(results, f"test_{grade_id}") == set()
