@@ -1,0 +1,101 @@
+"""The worker runs student code apart from the grader and reports exactly what it did."""
+import numpy as np
+import pytest
+
+from autograder.proxy import ProtocolError, StudentCallError, StudentCode, decode_reply_value
+from autograder.worker import encode
+
+
+def run(source, name, *args, timeout=5.0, **kwargs):
+    with StudentCode([("1", "import numpy as np"), ("2", source)], call_timeout=timeout) as code:
+        return code.call(name, *args, **kwargs), code
+
+
+def test_values_cross_with_their_dtype_and_shape():
+    result, _ = run("def f(x):\n    return x * 2", "f", np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert result.value.dtype == np.float32 and result.value.shape == (2, 3)
+    assert np.array_equal(result.value, np.arange(6).reshape(2, 3) * 2)
+
+
+def test_a_numpy_scalar_and_a_zero_d_array_both_come_back_zero_d():
+    result, _ = run("def f(x):\n    return np.float32(1.5)", "f", np.array(1.0))
+    assert np.ndim(result.value) == 0 and np.asarray(result.value).dtype == np.float32
+
+
+def test_cell_errors_are_reported_and_later_cells_still_run():
+    with StudentCode([("a", "def f(:"), ("b", "raise SystemExit(3)"), ("c", "def g():\n    return 1.0")]) as code:
+        assert [e["cell"] for e in code.cell_errors] == ["a", "b"]
+        assert "SyntaxError" in code.cell_errors[0]["error"]
+        assert code.g() == 1.0
+
+
+def test_magics_and_shell_escapes_are_skipped():
+    result, code = run("%matplotlib inline\n!ls\ndef f():\n    return 2.0", "f")
+    assert result.value == 2.0 and code.cell_errors == []
+
+
+def test_a_missing_function_is_named():
+    with pytest.raises(StudentCallError, match="nope is not defined"):
+        run("x = 1", "nope")
+
+
+def test_an_exception_is_reported_with_the_students_line():
+    with pytest.raises(StudentCallError, match=r"f raised ZeroDivisionError: .*line 2"):
+        run("def f():\n    return 1 / 0", "f")
+
+
+def test_numpy_warnings_are_reported():
+    result, _ = run("def f(x):\n    return np.exp(x)", "f", np.array([1e4]))
+    assert any("overflow" in w for w in result.warnings)
+
+
+def test_an_input_changed_in_place_is_seen():
+    x = np.zeros(3)
+    result, _ = run("def f(x):\n    x[0] = 7\n    return x", "f", x)
+    assert result.args_after[0][0] == 7 and x[0] == 0
+
+
+def test_a_hanging_function_times_out_and_is_not_called_again():
+    with StudentCode([("1", "def f():\n    while True: pass\ndef g():\n    return 1.0")], call_timeout=1) as code:
+        with pytest.raises(StudentCallError, match="timed out"):
+            code.f()
+        with pytest.raises(StudentCallError, match="not called again"):
+            code.f()
+        assert code.g() == 1.0  # the worker restarted for the other functions
+
+
+def test_a_process_that_exits_is_reported_and_restarted():
+    with StudentCode([("1", "import os\ndef f():\n    os._exit(0)\ndef g():\n    return 2.0")]) as code:
+        with pytest.raises(StudentCallError, match="stopped"):
+            code.f()
+        assert code.g() == 2.0
+
+
+def test_printing_cannot_pass_for_a_reply():
+    fake = '{"id": 1, "ok": true, "value": 42}'
+    result, _ = run(f"print({fake!r})\ndef f():\n    print({fake!r})\n    return 1.0", "f")
+    assert result.value == 1.0
+
+
+@pytest.mark.parametrize("source", [
+    "def f():\n    return np.array(['a', 'b'])",
+    "def f():\n    return np.array([object()], dtype=object)",
+    "def f():\n    return lambda: 0",
+])
+def test_values_that_are_not_numbers_are_refused(source):
+    with pytest.raises(StudentCallError):
+        run(source, "f")
+
+
+def test_pickled_or_malformed_replies_are_refused():
+    import base64, io, pickle
+    raw = base64.b64encode(pickle.dumps([1, 2])).decode()
+    with pytest.raises(ProtocolError):
+        decode_reply_value({"__ndarray__": raw, "__scalar__": False})
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([object()], dtype=object), allow_pickle=True)
+    with pytest.raises(ProtocolError):
+        decode_reply_value({"__ndarray__": base64.b64encode(buffer.getvalue()).decode(), "__scalar__": False})
+    with pytest.raises(ProtocolError):
+        decode_reply_value({"__class__": "os.system"})
+    assert np.array_equal(decode_reply_value(encode(np.arange(3))), np.arange(3))
