@@ -1,0 +1,106 @@
+"""The book builds strictly, executes its notebooks, and reads fully offline."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from autograder import course
+
+pytestmark = pytest.mark.slow
+JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
+
+
+def build(source: Path, out: Path):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "OMP_WAIT_POLICY": "PASSIVE"}
+    return subprocess.run([JUPYTER_BOOK, "build", str(source), "-W", "-n", "--keep-going", "--path-output", str(out)],
+                          capture_output=True, text=True, timeout=1200, env=env)
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    process = build(course.REPO, out)
+    return process, out / "_build" / "html"
+
+
+def toc_files():
+    toc = yaml.safe_load((course.REPO / "_toc.yml").read_text())
+    files = [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    return files
+
+
+class Resources(HTMLParser):
+    """The scripts and stylesheets a page loads."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.urls.append(attrs["src"])
+        if tag == "link" and "stylesheet" in (attrs.get("rel") or "") and attrs.get("href"):
+            self.urls.append(attrs["href"])
+
+
+def test_the_book_builds_with_no_warning_and_no_failed_cell(book):
+    process, html = book
+    log = process.stdout + process.stderr
+    assert process.returncode == 0, log[-5000:]
+    assert "WARNING" not in log and "Traceback" not in log, log[-5000:]
+    for file in toc_files():
+        assert (html / f"{file}.html").is_file(), file
+
+
+def test_no_page_loads_a_script_or_stylesheet_from_the_network(book):
+    _, html = book
+    pages = list(html.rglob("*.html"))
+    assert pages
+    for page in pages:
+        parser = Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        remote = [u for u in parser.urls if re.match(r"^(https?:)?//", u)]
+        assert remote == [], f"{page.relative_to(html)} loads {remote}"
+
+
+def test_math_is_typeset_by_mathjax_served_from_the_book_itself(book):
+    _, html = book
+    page = (html / "book" / "neurons.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/tex-chtml.js" in page
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert (html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+    assert r"\(" in page or "$$" in page or r"\[" in page  # math reaches the page for MathJax to typeset
+
+
+def test_chapters_show_figures_executed_at_build_time(book):
+    _, html = book
+    for chapter in ["neurons", "activations"]:
+        page = (html / "book" / f"{chapter}.html").read_text(encoding="utf-8")
+        assert re.search(r'<img [^>]*src="[^"]*_images/[^"]+\.png"', page), chapter
+        assert re.search(r'<img [^>]*alt="[^"]{10,}"', page), f"{chapter}: figures need alt text"
+
+
+def test_a_failing_cell_or_a_warning_fails_the_strict_build(tmp_path):
+    """The same configuration on a two-page book whose cells fail: the build must fail on both."""
+    src = tmp_path / "src"
+    shutil.copytree(course.REPO / "book", src / "book", ignore=shutil.ignore_patterns("*.md", "*.bib"))
+    shutil.copy(course.REPO / "_config.yml", src / "_config.yml")
+    (src / "book" / "references.bib").write_text("")
+    header = (course.REPO / "book" / "neurons.md").read_text().split("---\n")[1]
+    for name, code in [("fails", "raise ValueError('boom')"),
+                       ("warns", "import warnings\nwarnings.warn('careful')")]:
+        (src / "book" / f"{name}.md").write_text(f"---\n{header}---\n# {name}\n\n```{{code-cell}} ipython3\n{code}\n```\n")
+    (src / "_toc.yml").write_text("format: jb-book\nroot: book/fails\nchapters:\n  - file: book/warns\n")
+    (src / ".venv").symlink_to(course.REPO / ".venv")
+    process = build(src, tmp_path / "out")
+    log = process.stdout + process.stderr
+    assert process.returncode != 0
+    assert "boom" in log and "careful" in log
