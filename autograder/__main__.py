@@ -4,7 +4,9 @@
       regenerate exercises/<id>/ from solutions/<id>/ through nbgrader (all assignments by default)
   python -m autograder grade ID SUBMISSIONS --out DIR [--workers N] [--db URL]
       grade SUBMISSIONS/<student_id>/<ID>.ipynb; write the gradebook (DIR/gradebook.db unless --db),
-      DIR/grades.csv and DIR/feedback/<student_id>/<ID>.html; exit 0 when every submission got a grade
+      DIR/grades.csv and DIR/feedback/<student_id>/<ID>.html; exit 0 when every submission got a grade.
+      Student code runs in a bubblewrap sandbox; without one the command refuses unless
+      --unsafe-no-sandbox is given.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ def main(argv=None) -> int:
     grade.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results go")
     grade.add_argument("--workers", type=int, default=1, metavar="N", help="submissions graded at once")
     grade.add_argument("--db", metavar="URL", help="gradebook URL (default: sqlite:///DIR/gradebook.db)")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="run student code without bubblewrap isolation (only for code you trust)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -40,7 +44,8 @@ def main(argv=None) -> int:
 
     from .grade import grade_folder
     course.source_notebook(args.assignment)  # a clear error for an unknown id, before any work
-    results, problems = grade_folder(args.assignment, args.submissions, args.out, max(1, args.workers), args.db)
+    results, problems = grade_folder(args.assignment, args.submissions, args.out, max(1, args.workers), args.db,
+                                    sandboxed=not args.unsafe_no_sandbox)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"graded {len(results)} submissions: {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}")

@@ -40,9 +40,9 @@ def nbgrader_config(root: Path, release_dir: Path, db_url: str) -> Config:
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
     c.Exchange.root = str(root / "exchange")
     c.Execute.timeout = CELL_TIMEOUT_S
-    # The kernel talks over files in the course folder, not TCP ports any local user could reach.
-    c.KernelManager.transport = "ipc"
-    c.KernelManager.ip = str(root / "kernel")
+    # The kernel talks over IPC sockets in a folder of its own, not TCP ports any local user could
+    # reach, and runs in the grader's sandbox (see sandbox.SandboxedKernelManager).
+    c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
     c.Execute.allow_errors = True
     # A deleted test cell is put back, so its grade is recorded like any other.
     c.OverwriteCells.add_missing_cells = True

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from . import course, feedback, notebook
 from .proxy import StudentCallError, StudentCode
 from .runner import CheckResult, run_checks
+from .sandbox import KernelJail, Sandbox, SandboxedKernelManager, SandboxUnavailable
 
 log = logging.getLogger("autograder")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")
@@ -81,11 +82,16 @@ def cell_scores(cells, checks: list[CheckResult]) -> dict:
 class Course:
     """nbgrader's course folder for one grading run, inside the output folder."""
 
-    def __init__(self, assignment: str, out: Path, db_url: str | None):
+    def __init__(self, assignment: str, out: Path, db_url: str | None, submissions: Path, sandboxed: bool = True):
         self.assignment = assignment
         self.out = out.resolve()
         self.root = self.out / "nbgrader"
         self.db_url = db_url or f"sqlite:///{self.out / 'gradebook.db'}"
+        # Student code must not see the gradebook, other students' work or the hidden checks.
+        hidden = [self.out, submissions.resolve()]
+        if self.db_url.startswith("sqlite:///"):
+            hidden.append(Path(self.db_url[len("sqlite:///"):]).resolve().parent)
+        self.sandbox = Sandbox(hide=hidden, enabled=sandboxed)
         self.source = notebook.read_source(course.source_notebook(assignment))
         self.cells = notebook.test_cells(self.source)
         self._api = None
@@ -115,13 +121,22 @@ class Course:
     def autograded_path(self, student_id: str) -> Path:
         return self.root / "autograded" / student_id / self.assignment / f"{self.assignment}.ipynb"
 
+    def scratch(self, student_id: str) -> Path:
+        """The folders a student's sandboxed processes may write to live under here."""
+        return self.out / "sandbox" / student_id
+
     def autograde(self, student_id: str) -> str | None:
-        """Run nbgrader autograde; return None, or why it failed."""
+        """Run nbgrader autograde, its kernel sandboxed; return None, or why it failed."""
+        SandboxedKernelManager.jail = KernelJail(
+            self.sandbox, self.autograded_path(student_id).parent, self.scratch(student_id) / "kernel")
         result = self.api.autograde(self.assignment, student_id, force=True, create=True)
         if result["success"]:
             return None
-        last = (result.get("error") or result.get("log") or "").strip().splitlines()
-        return last[-1][:300] if last else "nbgrader could not grade the notebook"
+        text = f"{result.get('log') or ''}\n{result.get('error') or ''}"
+        causes = [line.strip() for line in text.splitlines()
+                  if re.match(r"^\s*[A-Za-z_.]*(Error|Exception|Timeout)\b.*:", line) and "NbGraderException" not in line]
+        log.warning("nbgrader autograde failed for %s:\n%s", student_id, text[-3000:])
+        return causes[-1][:300] if causes else "nbgrader could not execute the notebook"
 
     def record(self, grade: StudentGrade):
         """Write the cell scores into the gradebook, creating the submission if nbgrader could not."""
@@ -177,7 +192,9 @@ def check_submission(course_run: Course, submitted, grade: StudentGrade) -> list
     for cell in course_run.cells:
         if cell.grade_id not in present:
             grade.problems.append(f"the test cell {cell.grade_id} was missing; nbgrader put it back")
-    code = StudentCode(notebook.code_to_run(submitted, test_ids))
+    code = StudentCode(notebook.code_to_run(submitted, test_ids),
+                       sandbox=course_run.sandbox if course_run.sandbox.enabled else None,
+                       scratch=course_run.scratch(grade.student_id) / "worker")
     try:
         code.ensure_started()
     except StudentCallError as exc:
@@ -194,10 +211,10 @@ def check_submission(course_run: Course, submitted, grade: StudentGrade) -> list
 _worker_course: Course | None = None
 
 
-def _init_worker(assignment, out, db_url):
+def _init_worker(assignment, out, db_url, submissions, sandboxed):
     global _worker_course
     logging.basicConfig(level=logging.WARNING)
-    _worker_course = Course(assignment, out, db_url)
+    _worker_course = Course(assignment, out, db_url, submissions, sandboxed)
 
 
 def _grade_in_worker(student_id, path):
@@ -220,11 +237,18 @@ def find_submissions(assignment: str, submissions: Path) -> tuple[list, list]:
 
 
 def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1,
-                 db_url: str | None = None) -> tuple[list[StudentGrade], list[str]]:
+                 db_url: str | None = None, sandboxed: bool = True) -> tuple[list[StudentGrade], list[str]]:
     """Grade every submission in `submissions`; write grades.csv and feedback into `out`."""
     found, problems = find_submissions(assignment, submissions)
     out.mkdir(parents=True, exist_ok=True)
-    main = Course(assignment, out, db_url)
+    main = Course(assignment, out, db_url, submissions, sandboxed)
+    try:
+        main.sandbox.check()
+    except SandboxUnavailable as exc:
+        raise SystemExit(f"refusing to grade: student code would run unsandboxed. {exc}") from None
+    if not sandboxed:
+        log.warning("grading WITHOUT a sandbox (--unsafe-no-sandbox): student code can read and write "
+                    "whatever this user can")
     main.prepare()
     results = []
     bar = tqdm(total=len(found), desc=f"grading {assignment}", unit="student")
@@ -234,7 +258,7 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     else:
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                                    initargs=(assignment, out, main.db_url)) as pool:
+                                                    initargs=(assignment, out, main.db_url, submissions, sandboxed)) as pool:
             futures = [pool.submit(_grade_in_worker, sid, path) for sid, path in found]
             for future in concurrent.futures.as_completed(futures):
                 results.append(_report(future.result(), bar))

@@ -80,11 +80,14 @@ class StudentCode:
     hanging (later calls to it fail at once) and the worker restarts for other functions.
     """
 
-    def __init__(self, cells, call_timeout=10.0, start_timeout=60.0, python=sys.executable):
+    def __init__(self, cells, call_timeout=10.0, start_timeout=60.0, python=sys.executable,
+                 sandbox=None, scratch: Path | None = None):
         self.cells = [{"label": str(label), "source": str(source)} for label, source in cells]
         self.call_timeout = call_timeout
         self.start_timeout = start_timeout
         self.python = python
+        self.sandbox = sandbox  # a sandbox.Sandbox for untrusted code; None runs the code as it is
+        self.scratch = Path(scratch) if scratch else None  # the only folder the code may write to
         self.cell_errors: list[dict] = []
         self.hanging: set[str] = set()
         self._process = None
@@ -94,9 +97,12 @@ class StudentCode:
     def _start(self):
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
+        argv = [self.python, "-I", str(WORKER), str(request_read), str(reply_write)]
+        if self.sandbox is not None:
+            self.scratch.mkdir(parents=True, exist_ok=True)
+            argv = self.sandbox.command(argv, writable=[self.scratch], cwd=self.scratch)
         self._process = subprocess.Popen(
-            [self.python, "-I", str(WORKER), str(request_read), str(reply_write)],
-            pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
+            argv, cwd=self.scratch, pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             env={"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
                  "MPLBACKEND": "Agg"},

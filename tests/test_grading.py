@@ -79,7 +79,7 @@ def test_each_student_gets_a_logged_reason(graded):
     assert "SyntaxError" in lines["syntax"]
     assert "test_relu was missing" in lines["deleted"]
     assert "uses the keyword argument it is given" in lines["wrong"]
-    assert lines["full"].strip() == f"full: {MAX}/{MAX}"
+    assert lines["full"].strip() == f"full: {MAX}/{MAX}", "a correct submission has nothing to report"
 
 
 def test_the_gradebook_holds_the_same_grades(graded):
