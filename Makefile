@@ -9,9 +9,15 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Busy-waiting OpenMP threads slow shared 2-core machines down several times.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: book test test-quick venv release grade clean
+.PHONY: book test test-quick venv sandbox-tools release clean
 
 venv: $(VENV)/.installed $(VENV)/mathjax/mathjax/tex-chtml.js
+
+# The grader runs student code in bubblewrap (Debian package); prlimit comes with util-linux.
+sandbox-tools:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } || \
+	  echo "WARNING: bubblewrap is missing and could not be installed (apt-get install bubblewrap as root)"
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -29,11 +35,11 @@ $(VENV)/mathjax/mathjax/tex-chtml.js:
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: venv
+test: venv sandbox-tools
 	$(BIN)/python -m pytest tests
 
 # The quick part: everything but the slow checks (book build, full grading runs).
-test-quick: venv
+test-quick: venv sandbox-tools
 	$(BIN)/python -m pytest tests -m "not slow"
 
 release: venv

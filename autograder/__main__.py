@@ -31,6 +31,10 @@ def main(argv=None) -> int:
     grade.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results go")
     grade.add_argument("--workers", type=int, default=1, metavar="N", help="submissions graded at once")
     grade.add_argument("--db", metavar="URL", help="gradebook URL (default: sqlite:///DIR/gradebook.db)")
+    grade.add_argument("--cell-timeout", type=float, default=course.CELL_TIMEOUT_S, metavar="S",
+                       help=f"seconds one notebook cell may run (default {course.CELL_TIMEOUT_S})")
+    grade.add_argument("--call-timeout", type=float, default=course.CALL_TIMEOUT_S, metavar="S",
+                       help=f"seconds one call of a student's function may run (default {course.CALL_TIMEOUT_S})")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run student code without bubblewrap isolation (only for code you trust)")
     args = parser.parse_args(argv)
@@ -45,7 +49,8 @@ def main(argv=None) -> int:
     from .grade import grade_folder
     course.source_notebook(args.assignment)  # a clear error for an unknown id, before any work
     results, problems = grade_folder(args.assignment, args.submissions, args.out, max(1, args.workers), args.db,
-                                    sandboxed=not args.unsafe_no_sandbox)
+                                    sandboxed=not args.unsafe_no_sandbox, cell_timeout=args.cell_timeout,
+                                    call_timeout=args.call_timeout)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"graded {len(results)} submissions: {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}")

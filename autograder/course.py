@@ -13,7 +13,8 @@ SOLUTIONS = REPO / "solutions"
 EXERCISES = REPO / "exercises"
 CHECKS = Path(__file__).resolve().parent / "checks"
 
-CELL_TIMEOUT_S = 60  # nbgrader's per-cell limit when it executes a submission
+CELL_TIMEOUT_S = 60  # default wall-clock limit of one notebook cell, in nbgrader's kernel and in the worker
+CALL_TIMEOUT_S = 10  # default wall-clock limit of one call of a student's function by a hidden check
 
 
 def assignments() -> list[str]:
@@ -29,7 +30,7 @@ def source_notebook(assignment: str) -> Path:
     return path
 
 
-def nbgrader_config(root: Path, release_dir: Path, db_url: str) -> Config:
+def nbgrader_config(root: Path, release_dir: Path, db_url: str, cell_timeout: float = CELL_TIMEOUT_S) -> Config:
     """nbgrader reads solutions/ as its source folder and writes releases to `release_dir`."""
     (root / "exchange").mkdir(parents=True, exist_ok=True)  # unused, but nbgrader wants it writable
     c = Config()
@@ -39,7 +40,7 @@ def nbgrader_config(root: Path, release_dir: Path, db_url: str) -> Config:
     c.CourseDirectory.db_url = db_url
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
     c.Exchange.root = str(root / "exchange")
-    c.Execute.timeout = CELL_TIMEOUT_S
+    c.Execute.timeout = int(cell_timeout)
     # The kernel talks over IPC sockets in a folder of its own, not TCP ports any local user could
     # reach, and runs in the grader's sandbox (see sandbox.SandboxedKernelManager).
     c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"

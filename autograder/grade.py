@@ -82,8 +82,10 @@ def cell_scores(cells, checks: list[CheckResult]) -> dict:
 class Course:
     """nbgrader's course folder for one grading run, inside the output folder."""
 
-    def __init__(self, assignment: str, out: Path, db_url: str | None, submissions: Path, sandboxed: bool = True):
+    def __init__(self, assignment: str, out: Path, db_url: str | None, submissions: Path, sandboxed: bool = True,
+                 cell_timeout: float = course.CELL_TIMEOUT_S, call_timeout: float = course.CALL_TIMEOUT_S):
         self.assignment = assignment
+        self.cell_timeout, self.call_timeout = cell_timeout, call_timeout
         self.out = out.resolve()
         self.root = self.out / "nbgrader"
         self.db_url = db_url or f"sqlite:///{self.out / 'gradebook.db'}"
@@ -103,7 +105,7 @@ class Course:
             from nbgrader.coursedir import CourseDirectory
             course.put_venv_on_path()
             course.quiet_nbgrader()
-            config = course.nbgrader_config(self.root, self.root / "release", self.db_url)
+            config = course.nbgrader_config(self.root, self.root / "release", self.db_url, self.cell_timeout)
             self._api = NbGraderAPI(CourseDirectory(config=config), config=config)
             self._api.log.setLevel(logging.ERROR)
         return self._api
@@ -120,6 +122,12 @@ class Course:
 
     def autograded_path(self, student_id: str) -> Path:
         return self.root / "autograded" / student_id / self.assignment / f"{self.assignment}.ipynb"
+
+    def redact(self, text: str) -> str:
+        """A student's own error message, with the grader's folders (which it may name) left out."""
+        for folder in sorted({str(course.REPO), str(self.out), *map(str, self.sandbox.hide)}, key=len, reverse=True):
+            text = re.sub(re.escape(folder) + r"[^\s'\"]*", "<hidden path>", text)
+        return text
 
     def scratch(self, student_id: str) -> Path:
         """The folders a student's sandboxed processes may write to live under here."""
@@ -192,29 +200,32 @@ def check_submission(course_run: Course, submitted, grade: StudentGrade) -> list
     for cell in course_run.cells:
         if cell.grade_id not in present:
             grade.problems.append(f"the test cell {cell.grade_id} was missing; nbgrader put it back")
-    code = StudentCode(notebook.code_to_run(submitted, test_ids),
-                       sandbox=course_run.sandbox if course_run.sandbox.enabled else None,
+    code = StudentCode(notebook.code_to_run(submitted, test_ids), call_timeout=course_run.call_timeout,
+                       start_timeout=course_run.cell_timeout * 2, sandbox=course_run.sandbox if course_run.sandbox.enabled else None,
                        scratch=course_run.scratch(grade.student_id) / "worker")
     try:
         code.ensure_started()
     except StudentCallError as exc:
-        grade.problems.append(f"your notebook's code could not be run: {exc}")
+        grade.problems.append(str(exc))
     for error in code.cell_errors:
-        grade.problems.append(f"cell {error['cell']} raised {error['error']}")
+        grade.problems.append(f"cell {error['cell']}: {course_run.redact(error['error'])}")
     try:
-        return run_checks(course_run.assignment, code)
+        results = run_checks(course_run.assignment, code)
     finally:
         code.close()
+    for result in results:
+        result.message = course_run.redact(result.message)
+    return results
 
 
 # -- a whole folder -------------------------------------------------------------------------------
 _worker_course: Course | None = None
 
 
-def _init_worker(assignment, out, db_url, submissions, sandboxed):
+def _init_worker(*course_args):
     global _worker_course
     logging.basicConfig(level=logging.WARNING)
-    _worker_course = Course(assignment, out, db_url, submissions, sandboxed)
+    _worker_course = Course(*course_args)
 
 
 def _grade_in_worker(student_id, path):
@@ -236,12 +247,14 @@ def find_submissions(assignment: str, submissions: Path) -> tuple[list, list]:
     return found, problems
 
 
-def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1,
-                 db_url: str | None = None, sandboxed: bool = True) -> tuple[list[StudentGrade], list[str]]:
+def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1, db_url: str | None = None,
+                 sandboxed: bool = True, cell_timeout: float = course.CELL_TIMEOUT_S,
+                 call_timeout: float = course.CALL_TIMEOUT_S) -> tuple[list[StudentGrade], list[str]]:
     """Grade every submission in `submissions`; write grades.csv and feedback into `out`."""
     found, problems = find_submissions(assignment, submissions)
     out.mkdir(parents=True, exist_ok=True)
-    main = Course(assignment, out, db_url, submissions, sandboxed)
+    course_args = (assignment, out, db_url, submissions, sandboxed, cell_timeout, call_timeout)
+    main = Course(*course_args)
     try:
         main.sandbox.check()
     except SandboxUnavailable as exc:
@@ -258,7 +271,7 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     else:
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                                    initargs=(assignment, out, main.db_url, submissions, sandboxed)) as pool:
+                                                    initargs=course_args) as pool:
             futures = [pool.submit(_grade_in_worker, sid, path) for sid, path in found]
             for future in concurrent.futures.as_completed(futures):
                 results.append(_report(future.result(), bar))

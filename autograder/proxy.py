@@ -92,6 +92,8 @@ class StudentCode:
         self.hanging: set[str] = set()
         self._process = None
         self._next_id = 0
+        self._start_failure = None  # a start that failed once fails at once afterwards
+        self._skipped: dict[str, str] = {}  # cells that killed or hung the process, and how
 
     # -- process management ------------------------------------------------------------------
     def _start(self):
@@ -112,12 +114,27 @@ class StudentCode:
         self._requests = os.fdopen(request_write, "w", encoding="utf-8")
         self._replies = reply_read
         self._buffer = b""
-        self._send({"cells": self.cells})
-        ready = self._receive(self.start_timeout, "running your notebook's cells")
-        if ready.get("ready") is not True or not isinstance(ready.get("errors"), list):
+        cells = [c for c in self.cells if c["label"] not in self._skipped]
+        self._send({"cells": cells})
+        running = None
+        while True:
+            try:
+                message = self._receive(self.start_timeout, "running your notebook's cells")
+            except StudentCallError as exc:
+                if running is None or running in self._skipped:
+                    raise
+                # that cell killed or hung the process: run the notebook again without it
+                self._skipped[running] = str(exc).replace("while running your notebook's cells", "in this cell")
+                return self._start()
+            if "running" in message:
+                running = str(message["running"])[:100]
+                continue
+            break
+        if message.get("ready") is not True or not isinstance(message.get("errors"), list):
             raise ProtocolError("the worker did not start properly")
-        self.cell_errors = [{"cell": str(e.get("cell"))[:100], "error": str(e.get("error"))[:500]}
-                            for e in ready["errors"][:100] if isinstance(e, dict)]
+        self.cell_errors = [{"cell": label, "error": error} for label, error in self._skipped.items()]
+        self.cell_errors += [{"cell": str(e.get("cell"))[:100], "error": str(e.get("error"))[:500]}
+                             for e in message["errors"][:100] if isinstance(e, dict)]
 
     def close(self):
         if self._process is None:
@@ -139,8 +156,14 @@ class StudentCode:
         self.close()
 
     def ensure_started(self):
+        if self._start_failure is not None:
+            raise StudentCallError(self._start_failure)
         if self._process is None:
-            self._start()
+            try:
+                self._start()
+            except StudentCallError as exc:
+                self._start_failure = f"your notebook's code could not be run: {exc}"
+                raise StudentCallError(self._start_failure) from None
 
     # -- messages ------------------------------------------------------------------------------
     def _send(self, message):

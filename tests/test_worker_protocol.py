@@ -99,3 +99,17 @@ def test_pickled_or_malformed_replies_are_refused():
     with pytest.raises(ProtocolError):
         decode_reply_value({"__class__": "os.system"})
     assert np.array_equal(decode_reply_value(encode(np.arange(3))), np.arange(3))
+
+
+def test_a_cell_that_ends_the_process_is_skipped_and_the_others_still_count():
+    cells = [("a", "def f():\n    return 1.0"), ("b", "import os\nos._exit(0)"), ("c", "def g():\n    return 2.0")]
+    with StudentCode(cells) as code:
+        assert code.f() == 1.0 and code.g() == 2.0
+        assert [e["cell"] for e in code.cell_errors] == ["b"] and "stopped" in code.cell_errors[0]["error"]
+
+
+def test_a_cell_that_hangs_is_skipped_after_the_start_timeout():
+    cells = [("a", "def f():\n    return 1.0"), ("b", "while True:\n    pass")]
+    with StudentCode(cells, start_timeout=1) as code:
+        assert code.f() == 1.0
+        assert "timed out" in code.cell_errors[0]["error"]
