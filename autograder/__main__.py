@@ -5,7 +5,8 @@
   python -m autograder grade ID SUBMISSIONS --out DIR [--workers N] [--db URL]
       grade SUBMISSIONS/<student_id>/<ID>.ipynb; write the gradebook (DIR/gradebook.db unless --db),
       DIR/grades.csv and DIR/feedback/<student_id>/<ID>.html; exit 0 when every submission got a grade.
-      Student code runs in a bubblewrap sandbox; without one the command refuses unless
+      A rerun into the same DIR grades only what changed (--regrade: everything), so a run that
+      was stopped resumes where it stopped. Student code runs in a bubblewrap sandbox; without one the command refuses unless
       --unsafe-no-sandbox is given.
 """
 from __future__ import annotations
@@ -35,6 +36,8 @@ def main(argv=None) -> int:
                        help=f"seconds one notebook cell may run (default {course.CELL_TIMEOUT_S})")
     grade.add_argument("--call-timeout", type=float, default=course.CALL_TIMEOUT_S, metavar="S",
                        help=f"seconds one call of a student's function may run (default {course.CALL_TIMEOUT_S})")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade every submission again, even those unchanged since the last run into DIR")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run student code without bubblewrap isolation (only for code you trust)")
     args = parser.parse_args(argv)
@@ -50,7 +53,7 @@ def main(argv=None) -> int:
     course.source_notebook(args.assignment)  # a clear error for an unknown id, before any work
     results, problems = grade_folder(args.assignment, args.submissions, args.out, max(1, args.workers), args.db,
                                     sandboxed=not args.unsafe_no_sandbox, cell_timeout=args.cell_timeout,
-                                    call_timeout=args.call_timeout)
+                                    call_timeout=args.call_timeout, regrade=args.regrade)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"graded {len(results)} submissions: {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}")

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import dataclasses
+import hashlib
+import json
+import os
 import logging
 import multiprocessing
 import re
@@ -41,6 +45,20 @@ class StudentGrade:
     scores: dict = field(default_factory=dict)   # grade_id -> points earned
     checks: list = field(default_factory=list)   # runner.CheckResult
     problems: list = field(default_factory=list)  # reasons that concern the whole submission
+    recorded: bool = False                         # written to the gradebook
+    reused: bool = False                           # taken from an earlier run: nothing changed since
+
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        del data["recorded"], data["reused"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "StudentGrade":
+        data = dict(data)
+        data["cells"] = [notebook.TestCell(**c) for c in data["cells"]]
+        data["checks"] = [CheckResult(**c) for c in data["checks"]]
+        return cls(**data, recorded=True, reused=True)
 
     @property
     def score(self) -> float:
@@ -96,6 +114,7 @@ class Course:
         self.sandbox = Sandbox(hide=hidden, enabled=sandboxed)
         self.source = notebook.read_source(course.source_notebook(assignment))
         self.cells = notebook.test_cells(self.source)
+        self.fingerprint = grader_fingerprint(assignment)
         self._api = None
 
     @property
@@ -116,6 +135,9 @@ class Course:
         result = self.api.generate_assignment(self.assignment, force=True, create=True)
         if not result["success"]:
             raise SystemExit(f"nbgrader could not prepare {self.assignment}:\n{result.get('error', '')}")
+
+    def result_path(self, student_id: str) -> Path:
+        return self.out / "results" / f"{student_id}.json"
 
     def submission_path(self, student_id: str) -> Path:
         return self.root / "submitted" / student_id / self.assignment / f"{self.assignment}.ipynb"
@@ -187,10 +209,47 @@ def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade:
     grade.scores = cell_scores(course_run.cells, grade.checks)
     try:
         course_run.record(grade)
+        grade.recorded = True
     except Exception:
         log.error("could not record %s in the gradebook: %s", student_id, traceback.format_exc())
         grade.problems.append("the grade could not be written to the gradebook")
     feedback.write(grade, course_run.out / "feedback" / student_id / f"{course_run.assignment}.html")
+    return grade
+
+
+def grader_fingerprint(assignment: str) -> str:
+    """Changes whenever the source notebook, the hidden checks or the grader's code change."""
+    digest = hashlib.sha256(course.source_notebook(assignment).read_bytes())
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "no file"
+
+
+def grade_or_reuse(course_run: Course, student_id: str, path: Path, regrade: bool = False) -> StudentGrade:
+    """The earlier run's grade when neither the submission nor the grader changed; else grade it.
+
+    A result is saved only once its grade is in the gradebook, so a run killed halfway loses
+    nothing and, rerun, grades just the submissions it had not finished.
+    """
+    digest, saved = file_digest(path), course_run.result_path(student_id)
+    if not regrade and saved.is_file():
+        try:
+            data = json.loads(saved.read_text())
+            if data.pop("fingerprint") == course_run.fingerprint and data.pop("submission") == digest:
+                return StudentGrade.from_json(data)
+        except (ValueError, KeyError, TypeError):
+            pass  # an unreadable result: grade again
+    grade = grade_one(course_run, student_id, path)
+    if grade.recorded:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        partial = saved.with_suffix(".partial")
+        partial.write_text(json.dumps({**grade.to_json(), "fingerprint": course_run.fingerprint,
+                                       "submission": digest}, indent=1))
+        os.replace(partial, saved)  # atomic: a result file is always complete
     return grade
 
 
@@ -228,8 +287,8 @@ def _init_worker(*course_args):
     _worker_course = Course(*course_args)
 
 
-def _grade_in_worker(student_id, path):
-    return grade_one(_worker_course, student_id, path)
+def _grade_in_worker(student_id, path, regrade):
+    return grade_or_reuse(_worker_course, student_id, path, regrade)
 
 
 def find_submissions(assignment: str, submissions: Path) -> tuple[list, list]:
@@ -249,7 +308,8 @@ def find_submissions(assignment: str, submissions: Path) -> tuple[list, list]:
 
 def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1, db_url: str | None = None,
                  sandboxed: bool = True, cell_timeout: float = course.CELL_TIMEOUT_S,
-                 call_timeout: float = course.CALL_TIMEOUT_S) -> tuple[list[StudentGrade], list[str]]:
+                 call_timeout: float = course.CALL_TIMEOUT_S, regrade: bool = False
+                 ) -> tuple[list[StudentGrade], list[str]]:
     """Grade every submission in `submissions`; write grades.csv and feedback into `out`."""
     found, problems = find_submissions(assignment, submissions)
     out.mkdir(parents=True, exist_ok=True)
@@ -267,12 +327,12 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     bar = tqdm(total=len(found), desc=f"grading {assignment}", unit="student")
     if workers <= 1:
         for student_id, path in found:
-            results.append(_report(grade_one(main, student_id, path), bar))
+            results.append(_report(grade_or_reuse(main, student_id, path, regrade), bar))
     else:
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                                                     initargs=course_args) as pool:
-            futures = [pool.submit(_grade_in_worker, sid, path) for sid, path in found]
+            futures = [pool.submit(_grade_in_worker, sid, path, regrade) for sid, path in found]
             for future in concurrent.futures.as_completed(futures):
                 results.append(_report(future.result(), bar))
     bar.close()
@@ -284,6 +344,7 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
 def _report(grade: StudentGrade, bar) -> StudentGrade:
     reasons = grade.problems + grade.lost_points()
     bar.write(f"{grade.student_id}: {grade.score:g}/{grade.max_score:g}"
+              + (" (unchanged since the last run)" if grade.reused else "")
               + (" | " + " | ".join(reasons) if reasons else ""))
     bar.update(1)
     return grade

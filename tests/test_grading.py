@@ -1,5 +1,6 @@
 """The instructor's `grade` command, end to end, on a class with broken and wrong submissions."""
 import csv
+import os
 import subprocess
 import sys
 
@@ -105,3 +106,51 @@ def test_feedback_explains_failures_without_showing_hidden_checks(graded):
     wrong = (out / "feedback" / "wrong" / "activations.html").read_text()
     assert "leaky_relu with alpha=0.2" in wrong and "values are wrong" in wrong
     assert "not valid notebook JSON" in (out / "feedback" / "badjson" / "activations.html").read_text()
+
+
+def grade_command(subs, out, *extra):
+    return [sys.executable, "-m", "autograder", "grade", "activations", str(subs), "--out", str(out), *extra]
+
+
+def test_a_rerun_reuses_unchanged_grades_and_a_regrade_gives_identical_results(graded):
+    _, out, _ = graded
+    subs = out.parent / "submissions"
+    before = (out / "grades.csv").read_text()
+    feedback_before = (out / "feedback" / "wrong" / "activations.html").read_text()
+    rerun = subprocess.run(grade_command(subs, out), cwd=course.REPO, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0
+    assert rerun.stdout.count("(unchanged since the last run)") == 7
+    assert (out / "grades.csv").read_text() == before
+    regrade = subprocess.run(grade_command(subs, out, "--regrade"), cwd=course.REPO, capture_output=True, text=True,
+                             timeout=600)
+    assert regrade.returncode == 0 and "unchanged" not in regrade.stdout
+    assert (out / "grades.csv").read_text() == before
+    assert (out / "feedback" / "wrong" / "activations.html").read_text() == feedback_before
+
+
+def test_a_run_killed_halfway_resumes_without_losing_or_duplicating_a_grade(tmp_path):
+    import signal
+    import time
+    from nbgrader.api import Gradebook
+    subs, out = tmp_path / "submissions", tmp_path / "out"
+    for i in range(4):
+        write(subs / f"s{i}", solution() if i % 2 == 0 else released())
+    process = subprocess.Popen(grade_command(subs, out), cwd=course.REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list((out / "results").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = {p.stem for p in (out / "results").glob("*.json")}
+    assert 1 <= len(done_before) < 4, "the run should have been killed halfway"
+    resumed = subprocess.run(grade_command(subs, out), cwd=course.REPO, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0
+    assert resumed.stdout.count("(unchanged since the last run)") == len(done_before)
+    with open(out / "grades.csv") as f:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+    assert scores == {"s0": MAX, "s1": 0, "s2": MAX, "s3": 0}
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        submissions = gb.assignment_submissions("activations")
+        assert sorted(s.student.id for s in submissions) == ["s0", "s1", "s2", "s3"]
+        assert {s.student.id: s.score for s in submissions} == scores
