@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Busy-waiting OpenMP threads slow shared 2-core machines down several times.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: book test test-quick venv sandbox-tools release clean
+.PHONY: book test test-quick venv sandbox-tools release bench-grade clean
 
 venv: $(VENV)/.installed $(VENV)/mathjax/mathjax/tex-chtml.js
 
@@ -44,6 +44,10 @@ test-quick: venv sandbox-tools
 
 release: venv
 	$(BIN)/python -m autograder release
+
+# Seconds per submission: plain `nbgrader autograde` against this grader, on the same notebooks.
+bench-grade: venv sandbox-tools
+	$(BIN)/python -m autograder.bench $(N)
 
 clean:
 	rm -rf _build

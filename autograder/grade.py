@@ -45,6 +45,7 @@ class StudentGrade:
     scores: dict = field(default_factory=dict)   # grade_id -> points earned
     checks: list = field(default_factory=list)   # runner.CheckResult
     problems: list = field(default_factory=list)  # reasons that concern the whole submission
+    grader_failed: bool = False                    # a fault of the grader, not of the submission
     recorded: bool = False                         # written to the gradebook
     reused: bool = False                           # taken from an earlier run: nothing changed since
 
@@ -197,15 +198,19 @@ def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade:
             shutil.rmtree(target.parent, ignore_errors=True)
             target.parent.mkdir(parents=True)
             shutil.copyfile(path, target)  # only the notebook: no file beside it comes along
-            failure = course_run.autograde(student_id)
+            # nbgrader mostly waits for its kernel: run the hidden checks meanwhile
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                autograding = pool.submit(course_run.autograde, student_id)
+                grade.checks = check_submission(course_run, submitted, grade)
+                failure = autograding.result()
             if failure:
-                grade.problems.append(f"nbgrader could not execute the notebook: {failure}")
-            grade.checks = check_submission(course_run, submitted, grade)
+                grade.problems.insert(0, f"nbgrader could not execute the notebook: {failure}")
     except ValueError as exc:  # an unreadable notebook
         grade.problems.append(f"{path.name} could not be read: {exc}")
     except Exception as exc:  # a fault of the grader, not the student: zero, logged loudly
         log.error("grading %s failed: %s", student_id, traceback.format_exc())
         grade.problems.append(f"the grader failed on this submission ({type(exc).__name__}); ask your instructor")
+        grade.grader_failed = True
     grade.scores = cell_scores(course_run.cells, grade.checks)
     try:
         course_run.record(grade)
@@ -244,7 +249,7 @@ def grade_or_reuse(course_run: Course, student_id: str, path: Path, regrade: boo
         except (ValueError, KeyError, TypeError):
             pass  # an unreadable result: grade again
     grade = grade_one(course_run, student_id, path)
-    if grade.recorded:
+    if grade.recorded and not grade.grader_failed:
         saved.parent.mkdir(parents=True, exist_ok=True)
         partial = saved.with_suffix(".partial")
         partial.write_text(json.dumps({**grade.to_json(), "fingerprint": course_run.fingerprint,
@@ -337,6 +342,8 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
                 results.append(_report(future.result(), bar))
     bar.close()
     results.sort(key=lambda g: g.student_id)
+    problems += [f"the grader failed on {g.student_id}'s submission (see the log above)" for g in results
+                 if g.grader_failed]
     write_csv(results, out / "grades.csv")
     return results, problems
 

@@ -100,8 +100,9 @@ class StudentCode:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         argv = [self.python, "-I", str(WORKER), str(request_read), str(reply_write)]
-        if self.sandbox is not None:
+        if self.scratch is not None:
             self.scratch.mkdir(parents=True, exist_ok=True)
+        if self.sandbox is not None:
             argv = self.sandbox.command(argv, writable=[self.scratch], cwd=self.scratch)
         self._process = subprocess.Popen(
             argv, cwd=self.scratch, pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,

@@ -65,7 +65,7 @@ class _Inject:
 def run_checks(assignment: str, code) -> list[CheckResult]:
     """Run checks/<assignment>/ with `code` (a proxy.StudentCode) as the `student` fixture."""
     collector = _Collector()
-    args = [str(course.CHECKS / assignment), "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+    args = [str(course.CHECKS / assignment), "-q", "--tb=no", "--capture=sys", "-p", "no:cacheprovider", "-p", "no:randomly",
             "-c", str(course.CHECKS / "pytest.ini")]
     with contextlib.redirect_stdout(io.StringIO()) as out:
         status = pytest.main(args, plugins=[collector, _Inject(code)])

@@ -154,3 +154,18 @@ def test_a_run_killed_halfway_resumes_without_losing_or_duplicating_a_grade(tmp_
         submissions = gb.assignment_submissions("activations")
         assert sorted(s.student.id for s in submissions) == ["s0", "s1", "s2", "s3"]
         assert {s.student.id: s.score for s in submissions} == scores
+
+
+def test_without_bubblewrap_the_grader_refuses_unless_told_it_is_unsafe(tmp_path):
+    subs = tmp_path / "submissions"
+    write(subs / "alice", solution())
+    env = {**os.environ, "PATH": str(tmp_path / "empty-bin")}  # no bwrap, no prlimit to be found
+    refused = subprocess.run(grade_command(subs, tmp_path / "out"), cwd=course.REPO, capture_output=True, text=True,
+                             env=env, timeout=300)
+    assert refused.returncode != 0
+    assert "refusing to grade" in refused.stderr and "--unsafe-no-sandbox" in refused.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
+    unsafe = subprocess.run(grade_command(subs, tmp_path / "out2", "--unsafe-no-sandbox"), cwd=course.REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert unsafe.returncode == 0 and "WITHOUT a sandbox" in unsafe.stderr
+    assert "alice,activations,25,25" in (tmp_path / "out2" / "grades.csv").read_text()

@@ -113,3 +113,19 @@ def test_a_cell_that_hangs_is_skipped_after_the_start_timeout():
     with StudentCode(cells, start_timeout=1) as code:
         assert code.f() == 1.0
         assert "timed out" in code.cell_errors[0]["error"]
+
+
+@pytest.mark.parametrize("source", [
+    # an ndarray subclass that claims equality with anything: only its data crosses, and it is wrong
+    "class Liar(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
+    "def f(x):\n    return np.zeros(3).view(Liar)",
+    # an object that turns into the right array on demand is not an array
+    "class Lazy:\n    def __array__(self, dtype=None, copy=None):\n        return np.ones(3)\n"
+    "def f(x):\n    return Lazy()",
+    "def f(x):\n    return np.full(3, np.nan)",
+])
+def test_objects_that_lie_fail_the_check(source):
+    from autograder.checking import CheckFailure, assert_close
+    with StudentCode([("1", "import numpy as np"), ("2", source)]) as code:
+        with pytest.raises((CheckFailure, StudentCallError)):
+            assert_close(code.f(np.ones(3)), np.ones(3), "f")
