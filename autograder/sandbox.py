@@ -10,6 +10,7 @@ made, caps the number of processes (a fork bomb), as RLIMIT_NPROC does not bind 
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
 import shutil
 import subprocess
@@ -115,6 +116,8 @@ def make_pids_cgroup(limit: int) -> Path | None:
         try:
             (path / "pids.max").write_text(str(limit))
             atexit.register(_remove_cgroup, path)
+            # pool workers leave through os._exit, which skips atexit but runs these finalizers
+            multiprocessing.util.Finalize(None, _remove_cgroup, args=(path,), exitpriority=10)
             return path
         except OSError:
             _remove_cgroup(path)
