@@ -40,6 +40,38 @@ class ProtocolError(StudentCallError):
     """The worker's reply broke the protocol (student code may have tampered with it)."""
 
 
+@dataclass(frozen=True)
+class Function:
+    """A function the grader writes (source such as "lambda x: np.sin(x).sum()"), passed to student code.
+
+    It is evaluated in the worker with numpy as `np`: use it for arguments that must be callables.
+    """
+    source: str
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A value kept in the worker by an earlier call (`call(..., _keep=key)`), or an item of it by `path`."""
+    key: str
+    path: tuple = ()
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Stands for a returned value that cannot cross (a dict, an object): it stays in the worker."""
+    type_name: str
+
+
+def encode_request_value(value):
+    if isinstance(value, Function):
+        return {"__function__": value.source}
+    if isinstance(value, Kept):
+        return {"__kept__": value.key, "__path__": [int(i) for i in value.path]}
+    if isinstance(value, (list, tuple)):
+        return {"__seq__": [encode_request_value(v) for v in value], "__tuple__": isinstance(value, tuple)}
+    return encode(value)
+
+
 @dataclass
 class CallResult:
     value: object
@@ -70,6 +102,8 @@ def decode_reply_value(data, depth=0):
     if isinstance(data, dict) and set(data) == {"__seq__", "__tuple__"} and isinstance(data["__seq__"], list):
         items = [decode_reply_value(v, depth + 1) for v in data["__seq__"]]
         return tuple(items) if data["__tuple__"] is True else items
+    if isinstance(data, dict) and set(data) == {"__opaque__"} and isinstance(data["__opaque__"], str):
+        return Opaque(data["__opaque__"][:100])
     raise ProtocolError("the reply holds a value of an unknown form")
 
 
@@ -205,16 +239,23 @@ class StudentCode:
         return message
 
     # -- calls ---------------------------------------------------------------------------------
-    def call(self, name, *args, **kwargs) -> CallResult:
-        """Call `name(*args, **kwargs)` in the worker and return its checked result."""
+    def call(self, name, *args, _keep=None, _timeout=None, **kwargs) -> CallResult:
+        """Call `name(*args, **kwargs)` in the worker and return its checked result.
+
+        `_keep` keeps the result in the worker under that key, for `Kept` arguments of later calls
+        (parts that cannot cross come back as `Opaque`); `_timeout` overrides `call_timeout` (seconds).
+        """
         if name in self.hanging:
             raise StudentCallError(f"{name} did not return within {self.call_timeout:g} s earlier; not called again")
         self.ensure_started()
         self._next_id += 1
-        self._send({"id": self._next_id, "call": name, "args": [encode(a) for a in args],
-                    "kwargs": {k: encode(v) for k, v in kwargs.items()}})
+        request = {"id": self._next_id, "call": name, "args": [encode_request_value(a) for a in args],
+                   "kwargs": {k: encode_request_value(v) for k, v in kwargs.items()}}
+        if _keep is not None:
+            request["keep"] = str(_keep)
+        self._send(request)
         try:
-            reply = self._receive(self.call_timeout, f"calling {name}")
+            reply = self._receive(_timeout or self.call_timeout, f"calling {name}")
         except StudentCallError as exc:
             if "timed out" in str(exc):
                 self.hanging.add(name)

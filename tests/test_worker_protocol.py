@@ -129,3 +129,29 @@ def test_objects_that_lie_fail_the_check(source):
     with StudentCode([("1", "import numpy as np"), ("2", source)]) as code:
         with pytest.raises((CheckFailure, StudentCallError)):
             assert_close(code.f(np.ones(3)), np.ones(3), "f")
+
+
+def test_a_function_written_by_the_grader_can_be_passed_to_student_code():
+    from autograder.proxy import Function
+    result, _ = run("def apply(f, x):\n    return f(x)", "apply", Function("lambda x: np.sin(x) * 2"),
+                    np.array([0.0, 1.0]))
+    assert np.allclose(result.value, 2 * np.sin([0.0, 1.0]))
+
+
+def test_a_kept_result_stays_in_the_worker_and_can_be_passed_back():
+    from autograder.proxy import Kept, Opaque
+    source = ("def forward(x):\n    return x * 3, {'x': x, 'note': object()}\n"
+              "def backward(d, cache):\n    return d * cache['x']")
+    with StudentCode([("1", source)]) as code:
+        first = code.call("forward", np.array([1.0, 2.0]), _keep="fwd")
+        out, cache = first.value
+        assert np.array_equal(out, [3.0, 6.0]) and cache == Opaque("dict")
+        grad = code.backward(np.array([10.0, 10.0]), Kept("fwd", (1,)))
+        assert np.array_equal(grad, [10.0, 20.0])
+        with pytest.raises(StudentCallError, match="returned earlier could not be used"):
+            code.backward(np.array([1.0]), Kept("never-kept", (1,)))
+
+
+def test_a_call_may_be_given_a_longer_timeout():
+    with StudentCode([("1", "import time\ndef slow():\n    time.sleep(1.5)\n    return 1.0")], call_timeout=1) as code:
+        assert code.call("slow", _timeout=5).value == 1.0
