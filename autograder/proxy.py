@@ -239,11 +239,13 @@ class StudentCode:
         return message
 
     # -- calls ---------------------------------------------------------------------------------
-    def call(self, name, *args, _keep=None, _timeout=None, **kwargs) -> CallResult:
+    def call(self, name, *args, _keep=None, _timeout=None, _program=None, **kwargs) -> CallResult:
         """Call `name(*args, **kwargs)` in the worker and return its checked result.
 
         `_keep` keeps the result in the worker under that key, for `Kept` arguments of later calls
-        (parts that cannot cross come back as `Opaque`); `_timeout` overrides `call_timeout` (seconds).
+        (parts that cannot cross come back as `Opaque`); `_timeout` overrides `call_timeout` (seconds);
+        `_program` is source the grader writes, run beside the student's names, that defines `name`
+        (for checks that must build objects, such as a torch model, where the student's code runs).
         """
         if name in self.hanging:
             raise StudentCallError(f"{name} did not return within {self.call_timeout:g} s earlier; not called again")
@@ -253,6 +255,8 @@ class StudentCode:
                    "kwargs": {k: encode_request_value(v) for k, v in kwargs.items()}}
         if _keep is not None:
             request["keep"] = str(_keep)
+        if _program is not None:
+            request["program"] = str(_program)
         self._send(request)
         try:
             reply = self._receive(_timeout or self.call_timeout, f"calling {name}")

@@ -155,3 +155,11 @@ def test_a_kept_result_stays_in_the_worker_and_can_be_passed_back():
 def test_a_call_may_be_given_a_longer_timeout():
     with StudentCode([("1", "import time\ndef slow():\n    time.sleep(1.5)\n    return 1.0")], call_timeout=1) as code:
         assert code.call("slow", _timeout=5).value == 1.0
+
+
+def test_a_program_written_by_the_grader_runs_beside_the_students_names():
+    program = "def probe(n):\n    return double(np.arange(n))\n"
+    with StudentCode([("1", "import numpy as np\ndef double(x):\n    return 2 * x")]) as code:
+        assert np.array_equal(code.call("probe", 3, _program=program).value, [0, 2, 4])
+        with pytest.raises(StudentCallError, match="probe is not defined"):
+            code.probe(3)  # the program's names do not stay in the student's namespace
