@@ -22,6 +22,8 @@ sandbox-tools:
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
+	@# notebooks and labs `import actlab` from any folder: the repository goes on the venv's path
+	$(BIN)/python -c 'import site, sys; open(site.getsitepackages()[0] + "/course.pth", "w").write(sys.argv[1] + "\n")' "$(abspath .)"
 	touch $@
 
 # MathJax from the npm registry, copied where _config.yml's html_static_path looks.

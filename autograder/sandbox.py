@@ -62,7 +62,8 @@ class Sandbox:
         for path in [course.REPO, *self.hide]:
             wrapped += ["--tmpfs", str(Path(path).resolve())]
         venv = Path(os.environ.get("VIRTUAL_ENV") or Path(_python()).parent.parent)
-        for path in [venv, Path(__file__).resolve().with_name("worker.py")]:
+        # the course's shared library (labs import it) is the one part of the repository student code sees
+        for path in [venv, Path(__file__).resolve().with_name("worker.py"), course.REPO / "actlab"]:
             wrapped += ["--ro-bind", str(path), str(path)]
         for path in writable:
             wrapped += ["--bind", str(Path(path).resolve()), str(Path(path).resolve())]
