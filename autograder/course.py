@@ -15,6 +15,9 @@ CHECKS = Path(__file__).resolve().parent / "checks"
 
 CELL_TIMEOUT_S = 60  # default wall-clock limit of one notebook cell, in nbgrader's kernel and in the worker
 CALL_TIMEOUT_S = 10  # default wall-clock limit of one call of a student's function by a hidden check
+# Set in every process that runs student code: the labs then run their experiments at a smoke-test
+# size (grades come from the hidden checks; see actlab/device.py).
+GRADING_ENV = {"ACTLAB_SMOKE": "1"}
 
 
 def assignments() -> list[str]:

@@ -318,6 +318,7 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     """Grade every submission in `submissions`; write grades.csv and feedback into `out`."""
     found, problems = find_submissions(assignment, submissions)
     out.mkdir(parents=True, exist_ok=True)
+    os.environ.update(course.GRADING_ENV)  # nbgrader's kernels inherit it (spawned pool workers too)
     course_args = (assignment, out, db_url, submissions, sandboxed, cell_timeout, call_timeout)
     main = Course(*course_args)
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import course
 from .worker import encode
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
@@ -142,7 +143,7 @@ class StudentCode:
             argv, cwd=self.scratch, pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             env={"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
-                 "MPLBACKEND": "Agg"},
+                 "MPLBACKEND": "Agg", **course.GRADING_ENV},
         )
         os.close(request_read)
         os.close(reply_write)

@@ -68,8 +68,8 @@ def test_source_notebook_is_output_free_and_well_formed(assignment):
             assert cell.outputs == [] and cell.execution_count is None
     answers = [c for c in nb.cells if notebook.nbgrader_meta(c).get("solution")]
     for cell in answers:
-        # one function per answer cell, with a docstring stating its contract
-        assert len(re.findall(r"^def \w+\(", cell.source, flags=re.M)) == 1
+        # one function (or, in the PyTorch labs, one class) per answer cell, with a docstring stating its contract
+        assert len(re.findall(r"^(?:def|class) \w+\(", cell.source, flags=re.M)) == 1
         assert re.search(r'^\s+"""\S', cell.source, flags=re.M), cell.source
     for test in notebook.test_cells(nb):
         assert test.title and test.points > 0
