@@ -34,7 +34,7 @@ def assert_dtype(value, dtype, what):
 def assert_shape(value, shape, what):
     actual = as_array(value, what).shape
     if actual != tuple(shape):
-        raise CheckFailure(f"{what} returned shape {actual} for input of shape {tuple(shape)}")
+        raise CheckFailure(f"{what} returned shape {actual}; its contract asks for shape {tuple(shape)}")
 
 
 def assert_close(value, expected, what, rtol=RTOL, atol=ATOL):

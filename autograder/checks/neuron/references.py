@@ -46,5 +46,5 @@ def collapse_linear(W1, b1, W2, b2):
 def random_params(sizes, seed, dtype=np.float64):
     """(W, b) pairs for layer sizes [n_0, ..., n_L], scaled so that activations neither vanish nor saturate."""
     rng = np.random.default_rng(seed)
-    return [(rng.normal(0.0, 1.5 / np.sqrt(n_in), (n_in, n_out)).astype(dtype), rng.normal(0.0, 0.5, n_out).astype(dtype))
-            for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    return [(rng.normal(0.0, 1.5 / np.sqrt(n_in), (n_in, n_out)).astype(dtype),
+             rng.normal(0.0, 0.5, n_out).astype(dtype)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
