@@ -1,0 +1,180 @@
+"""Small PyTorch helpers for the training-dynamics chapters and labs: build an MLP, train it,
+and look inside it (per-layer gradient norms, dead and saturated units, activation statistics).
+
+Conventions: `X` is a float32 tensor of shape (batch, n_in), `y` an int64 tensor of class labels of
+shape (batch,), and a model is an `nn.Sequential` of `nn.Linear` layers with an activation module after
+every hidden one, as `make_mlp` builds it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Swish(nn.Module):
+    """Swish, x * sigmoid(beta * x), with a learnable scalar beta (Ramachandran et al., 2017).
+
+    beta = 1 gives SiLU; large beta approaches ReLU, beta -> 0 approaches x / 2.
+    """
+
+    def __init__(self, beta: float = 1.0):
+        super().__init__()
+        self.beta = nn.Parameter(torch.tensor(float(beta)))
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.beta * x)
+
+
+ACTIVATIONS = {
+    "identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU, "prelu": nn.PReLU, "elu": nn.ELU, "selu": nn.SELU,
+    "gelu": nn.GELU, "silu": nn.SiLU, "swish": Swish, "softplus": nn.Softplus,
+}
+ACTIVATION_TYPES = tuple(ACTIVATIONS.values())
+
+# Standard deviation of the weights of a layer with the given fan-in and fan-out, per scheme.
+INIT_STD = {
+    "xavier": lambda fan_in, fan_out: math.sqrt(2.0 / (fan_in + fan_out)),  # Glorot & Bengio (2010)
+    "he": lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),                  # He et al. (2015)
+    "lecun": lambda fan_in, fan_out: math.sqrt(1.0 / fan_in),               # LeCun et al. (1998)
+}
+
+
+def init_linear_(layer: nn.Linear, scheme: str | None) -> nn.Linear:
+    """Draw `layer.weight` (shape (fan_out, fan_in)) from N(0, std^2) for the scheme and zero the bias.
+
+    `scheme=None` keeps PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), variance 1 / (3 fan_in).
+    """
+    if scheme is not None:
+        fan_out, fan_in = layer.weight.shape
+        with torch.no_grad():
+            layer.weight.normal_(0.0, INIT_STD[scheme](fan_in, fan_out))
+            layer.bias.zero_()
+    return layer
+
+
+def make_mlp(n_in, width, depth, n_out, activation="relu", init=None, seed=None,
+             batch_norm=False) -> nn.Sequential:
+    """An MLP with `depth` hidden layers of `width` units: maps (batch, n_in) to logits (batch, n_out).
+
+    `activation` is a key of ACTIVATIONS; `init` is None (PyTorch's default), "xavier", "he" or "lecun";
+    `batch_norm=True` puts a BatchNorm1d between each hidden Linear layer and its activation.
+    """
+    if seed is not None:
+        torch.manual_seed(seed)
+    sizes = [n_in] + [width] * depth
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers.append(init_linear_(nn.Linear(fan_in, fan_out), init))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(fan_out))
+        layers.append(ACTIVATIONS[activation]())
+    layers.append(init_linear_(nn.Linear(sizes[-1], n_out), init))
+    return nn.Sequential(*layers)
+
+
+def linear_layers(model: nn.Module) -> list[nn.Linear]:
+    """The model's `nn.Linear` layers, input to output."""
+    return [m for m in model.modules() if isinstance(m, nn.Linear)]
+
+
+def layer_grad_norms(model, X, y) -> list[float]:
+    """Frobenius norm of each Linear weight's gradient after one cross-entropy backward pass on (X, y),
+    input layer first; one float per Linear layer."""
+    model.zero_grad()
+    F.cross_entropy(model(X), y).backward()
+    return [layer.weight.grad.norm().item() for layer in linear_layers(model)]
+
+
+def hidden_activations(model, X) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(pre-activation z, activation a) of every activation module, each of shape (batch, width),
+    recorded with forward hooks during one forward pass on X, without gradients."""
+    records, hooks = [], []
+    for module in model.modules():
+        if isinstance(module, ACTIVATION_TYPES):
+            hooks.append(module.register_forward_hook(lambda m, inp, out: records.append((inp[0], out))))
+    try:
+        with torch.no_grad():
+            model(X)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return records
+
+
+def dead_fraction(model, X) -> list[float]:
+    """Per hidden activation layer, the fraction of units whose output is exactly 0 for every row of X."""
+    return [(a == 0).all(dim=0).float().mean().item() for _, a in hidden_activations(model, X)]
+
+
+def local_gradients(model, X) -> list[torch.Tensor]:
+    """f'(z) of every hidden activation layer at the pre-activations X produces, shape (batch, width)."""
+    slopes = []
+    activations = [m for m in model.modules() if isinstance(m, ACTIVATION_TYPES)]
+    for module, (z, _) in zip(activations, hidden_activations(model, X)):
+        z = z.detach().requires_grad_(True)
+        (slope,) = torch.autograd.grad(module(z).sum(), z)  # elementwise f, so the sum's gradient is f'(z)
+        slopes.append(slope)
+    return slopes
+
+
+def saturated_fraction(model, X, tol=1e-2) -> list[float]:
+    """Per hidden activation layer, the fraction of (example, unit) entries with |f'(z)| < tol.
+
+    For sigmoid and tanh these are the flat tails; for ReLU, every entry on the inactive side (z < 0).
+    """
+    return [(slope.abs() < tol).float().mean().item() for slope in local_gradients(model, X)]
+
+
+def monitor(model, X, y, tol=1e-2) -> list[dict]:
+    """One row per hidden layer: activation mean and variance, dead and saturated fractions, and the
+    gradient norm of the Linear layer that feeds it (the output layer's norm is not in the table)."""
+    grads = layer_grad_norms(model, X, y)
+    stats = zip(hidden_activations(model, X), dead_fraction(model, X), saturated_fraction(model, X, tol), grads)
+    return [{"layer": i + 1, "mean": a.mean().item(), "var": a.var().item(), "dead": dead,
+             "saturated": sat, "grad_norm": grad}
+            for i, ((_, a), dead, sat, grad) in enumerate(stats)]
+
+
+def accuracy(model, X, y) -> float:
+    """Fraction of rows of X whose arg-max logit equals the label in y."""
+    with torch.no_grad():
+        return (model(X).argmax(dim=1) == y).float().mean().item()
+
+
+def train_classifier(model, X, y, epochs=20, lr=1e-3, optimizer="adam", batch_size=64, seed=0) -> dict:
+    """Train in place with mini-batch cross-entropy; returns {"loss": mean training loss per epoch}."""
+    generator = torch.Generator().manual_seed(seed)
+    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+    history = {"loss": []}
+    for _ in range(epochs):
+        order, total = torch.randperm(len(X), generator=generator), 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start:start + batch_size]
+            loss = F.cross_entropy(model(X[batch]), y[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(batch)
+        history["loss"].append(total / len(X))
+    return history
+
+
+def digits(seed=0, test_fraction=0.25):
+    """scikit-learn's bundled 8x8 digits (1,797 images, 10 classes), split and standardised with the
+    training set's statistics: (X_train, y_train, X_test, y_test), X float32 (n, 64), y int64 (n,)."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    order = np.random.default_rng(seed).permutation(len(data.target))
+    n_test = int(round(test_fraction * len(order)))
+    test, train = order[:n_test], order[n_test:]
+    mean, std = data.data[train].mean(axis=0), data.data[train].std(axis=0)
+    std[std == 0] = 1.0  # corner pixels are always 0
+    X = torch.tensor((data.data - mean) / std, dtype=torch.float32)
+    y = torch.tensor(data.target, dtype=torch.int64)
+    return X[train], y[train], X[test], y[test]
