@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
@@ -45,3 +46,25 @@ def activation_grid(x, functions: dict, derivatives: dict, columns=4):
     axes.flat[0].legend(loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def plot_points(ax, X, y, markers=("o", "s")):
+    """Scatter the 2-d points X (n, 2) with one colour and marker per integer class in y (n,)."""
+    for label in np.unique(y):
+        ax.scatter(*X[y == label].T, s=24, marker=markers[int(label) % len(markers)], color=COLOURS[int(label)],
+                   edgecolor="white", linewidth=0.5, label=f"class {label}", zorder=3)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$")
+    return ax
+
+
+def plot_decision_boundary(ax, predict, X, y, title="", resolution=200, margin=0.5):
+    """Shade the class, 0 or 1, that `predict` (grid (m, 2) -> labels (m,)) gives around X (n, 2); scatter X by y (n,)."""
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    labels = np.asarray(predict(np.column_stack([g1.ravel(), g2.ravel()]))).reshape(g1.shape)
+    ax.contourf(g1, g2, labels, levels=[-0.5, 0.5, 1.5], cmap=ListedColormap(COLOURS[:2]), alpha=0.18)
+    if labels.min() != labels.max():  # a one-class prediction has no boundary to draw
+        ax.contour(g1, g2, labels, levels=[0.5], colors="black", linewidths=1)
+    plot_points(ax, X, y)
+    ax.set(title=title, xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), aspect="equal")
+    return ax
