@@ -84,7 +84,7 @@ def test_math_is_typeset_by_mathjax_served_from_the_book_itself(book):
 
 def test_chapters_show_figures_executed_at_build_time(book):
     _, html = book
-    for chapter in ["neurons", "activations"]:
+    for chapter in ["neurons", "forward", "backward", "nonlinearity", "activations", "dynamics", "choosing"]:
         page = (html / "book" / f"{chapter}.html").read_text(encoding="utf-8")
         assert re.search(r'<img [^>]*src="[^"]*_images/[^"]+\.png"', page), chapter
         assert re.search(r'<img [^>]*alt="[^"]{10,}"', page), f"{chapter}: figures need alt text"
