@@ -113,7 +113,8 @@ def test_gelu_grad_tanh_form_is_float32_and_stable(student):
     x32 = random_inputs(seed=5).astype(np.float32)
     y = student.gelu_grad(x32, approximate="tanh")
     assert_dtype(y, np.float32, "gelu_grad with approximate='tanh'")
-    assert_grad(y, "gelu", x32, "gelu_grad with approximate='tanh'", rtol=RTOL32, atol=ATOL32, approximate="tanh")
+    # In float32, 1 + tanh(u) cancels near x = -5: PyTorch's own float32 gradient is off by over 1e-6 there.
+    assert_grad(y, "gelu", x32, "gelu_grad with approximate='tanh'", rtol=RTOL32, atol=1e-5, approximate="tanh")
     for x in (LARGE, LARGE.astype(np.float32)):
         result = student.call("gelu_grad", x, approximate="tanh")
         assert_no_warnings(result, "gelu_grad with approximate='tanh' on inputs as large as 1e4")

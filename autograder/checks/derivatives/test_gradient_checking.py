@@ -35,13 +35,13 @@ def inputs(shape, seed):
 
 
 @NUMERICAL_GRAD
-@pytest.mark.parametrize("source, torch_f, shape", FUNCTIONS, ids=["1d", "2d", "3d"])
-def test_numerical_grad_is_a_centred_difference(student, source, torch_f, shape):
+def test_numerical_grad_is_a_centred_difference(student):
     """with h=1e-3 matches the exact gradient as closely as a centred difference does, on 1-d, 2-d and 3-d x"""
-    x = inputs(shape, seed=len(shape))
-    g = student.numerical_grad(Function(source), x, h=1e-3)
-    assert_close(g, exact_grad(torch_f, x), f"numerical_grad with h=1e-3 on a {len(shape)}-d x",
-                 rtol=0.0, atol=CENTRED_ATOL)
+    for source, torch_f, shape in FUNCTIONS:
+        x = inputs(shape, seed=len(shape))
+        g = student.numerical_grad(Function(source), x, h=1e-3)
+        assert_close(g, exact_grad(torch_f, x), f"numerical_grad with h=1e-3 on a {len(shape)}-d x",
+                     rtol=0.0, atol=CENTRED_ATOL)
 
 
 @NUMERICAL_GRAD

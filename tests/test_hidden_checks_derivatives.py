@@ -1,0 +1,198 @@
+"""The hidden checks of `derivatives` pass every correct implementation and fail realistic wrong ones."""
+import pytest
+
+from helpers import failed_checks, hidden_results, released, solution, with_answer
+
+ASSIGNMENT = "derivatives"
+
+
+@pytest.fixture(scope="module")
+def reference_results():
+    return hidden_results(solution(ASSIGNMENT), ASSIGNMENT)
+
+
+def test_every_test_cell_is_backed_by_hidden_checks(reference_results):
+    from autograder.notebook import test_cells
+    cells = {c.grade_id for c in test_cells(solution(ASSIGNMENT))}
+    assert set(reference_results) == cells
+    assert all(len(checks) >= 4 for checks in reference_results.values())
+
+
+def test_the_reference_solution_passes_every_hidden_check(reference_results):
+    failed = [r.nodeid for checks in reference_results.values() for r in checks if not r.passed]
+    assert failed == []
+
+
+def test_the_released_stub_passes_no_hidden_check():
+    results = hidden_results(released(ASSIGNMENT), ASSIGNMENT)
+    passed = [r.nodeid for checks in results.values() for r in checks if r.passed]
+    assert passed == []
+
+
+VALUES = "test_values_match_autograd_in_float64"
+LARGE = "test_large_inputs_are_finite_and_warning_free"
+KEYWORDS = "test_keyword_arguments_are_honoured"
+KINK = "test_kink_value_is_between_the_one_sided_derivatives"
+
+# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+WRONG = [
+    ("identity_grad", "def identity_grad(x):\n    return np.ones(np.shape(x))",
+     {"test_float32_input_gives_float32_output"}),
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    return expit(expit(x))", {VALUES}),
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    s = 1 / (1 + np.exp(-x))\n    return s * (1 - s)", {LARGE}),
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    s = expit(np.asarray(x, dtype=np.float64))\n    return s * (1 - s)",
+     {"test_float32_input_gives_float32_output"}),
+    ("tanh_grad", "def tanh_grad(x):\n    return 1 - x**2", {VALUES, LARGE}),
+    ("tanh_grad", "def tanh_grad(x):\n    return 1 / np.cosh(x) ** 2", {LARGE}),
+    ("relu_grad", "def relu_grad(x):\n    x = np.asarray(x)\n    return np.where(x > 0, 1.0, 0.0) + (x == 0) * 2.0",
+     {VALUES, KINK}),
+    ("relu_grad", "def relu_grad(x):\n    return np.asarray(x) > 0", {VALUES, "test_float32_input_gives_float32_output"}),
+    ("relu_grad", "def relu_grad(x):\n    x[...] = x > 0\n    return x", {"test_input_is_not_modified"}),
+    ("leaky_relu_grad", "def leaky_relu_grad(x, alpha=0.01):\n    x = np.asarray(x)\n"
+                        "    return np.where(x > 0, 1.0, 0.01).astype(x.dtype)", {KEYWORDS, KINK}),
+    ("prelu_grad", "def prelu_grad(x, alpha):\n    x = np.asarray(x)\n"
+                   "    return np.where(x > 0, 1.0, np.mean(alpha)).astype(x.dtype)",
+     {"test_prelu_grad_values_with_one_slope_per_channel"}),
+    ("prelu_grad", "def prelu_grad(x, alpha):\n    x = np.asarray(x)\n"
+                   "    return np.where(x > 0, x, alpha * x)",
+     {"test_prelu_grad_values_with_one_slope_per_channel", "test_prelu_grad_scalar_slope_and_shapes"}),
+    ("elu_grad", "def elu_grad(x, alpha=1.0):\n    x = np.asarray(x)\n"
+                 "    return np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))).astype(x.dtype)", {KEYWORDS, KINK}),
+    ("elu_grad", "def elu_grad(x, alpha=1.0):\n    x = np.asarray(x)\n"
+                 "    return np.where(x > 0, 1.0, alpha * np.exp(x)).astype(x.dtype)", {LARGE}),
+    ("selu_grad", "def selu_grad(x):\n    x = np.asarray(x)\n"
+                  "    return 1.05 * np.where(x > 0, 1.0, 1.67 * np.exp(np.minimum(x, 0))).astype(x.dtype)",
+     {VALUES, KINK}),
+    ("gelu_grad", "def gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
+                  "    c, k = (2 / np.pi) ** 0.5, 0.044715\n    t = np.tanh(c * (x + k * x**3))\n"
+                  "    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * k * x * x)",
+     {VALUES, "test_gelu_grad_rejects_an_unknown_approximation"}),
+    ("gelu_grad", "def gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
+                  "    if approximate not in ('none', 'tanh'):\n        raise ValueError(approximate)\n"
+                  "    return 0.5 * (1 + erf(x / 2**0.5))",
+     {VALUES, KEYWORDS, "test_gelu_grad_tanh_form_is_float32_and_stable"}),
+    ("gelu_grad", "def gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
+                  "    if approximate == 'tanh':\n        c, k = (2 / np.pi) ** 0.5, 0.044715\n"
+                  "        t = np.tanh(c * (x + k * x**3))\n"
+                  "        return 0.5 * (1 + t) + 0.5 * x * (1 / np.cosh(c * (x + k * x**3)))**2 * c * (1 + 3 * k * x * x)\n"
+                  "    if approximate != 'none':\n        raise ValueError(approximate)\n"
+                  "    return 0.5 * (1 + erf(x / 2**0.5)) + x * np.exp(-0.5 * x * x) / (2 * np.pi) ** 0.5",
+     {"test_gelu_grad_tanh_form_is_float32_and_stable"}),
+    ("gelu_grad", "def gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
+                  "    if approximate != 'none':\n        raise ValueError(approximate)\n"
+                  "    return 0.5 * (1 + erf(x / np.sqrt(2))) + x * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)",
+     {"test_float32_input_gives_float32_output", KEYWORDS}),
+    ("silu_grad", "def silu_grad(x):\n    return expit(x)", {VALUES}),
+    ("silu_grad", "def silu_grad(x):\n    s = 1 / (1 + np.exp(-x))\n    return s * (1 + x * (1 - s))", {LARGE}),
+    ("swish_grad", "def swish_grad(x, beta=1.0):\n    s = expit(x)\n    return s * (1 + x * (1 - s))", {KEYWORDS}),
+    ("swish_grad", "def swish_grad(x, beta=1.0):\n    s = expit(beta * x)\n    return s * (1 + x * (1 - s))",
+     {KEYWORDS}),
+    ("softplus_grad", "def softplus_grad(x, beta=1.0):\n    return expit(x)", {KEYWORDS}),
+    ("softplus_grad", "def softplus_grad(x, beta=1.0):\n    e = np.exp(beta * x)\n    return e / (1 + e)", {LARGE}),
+    ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n    return s * (1 - s) * dout",
+     {"test_matches_the_full_jacobian_along_the_last_axis", "test_result_sums_to_zero_along_the_axis"}),
+    ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n"
+                         "    return s * (dout - np.sum(dout * s, axis=-1, keepdims=True))",
+     {"test_honours_axis_0", "test_honours_a_middle_axis", "test_result_sums_to_zero_along_the_axis"}),
+    ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n    return s * (dout - np.sum(dout * s))",
+     {"test_matches_the_full_jacobian_along_the_last_axis", "test_honours_axis_0", "test_honours_a_middle_axis"}),
+    ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n"
+                         "    return s * (dout - np.sum(dout * s, axis=0, keepdims=True))",
+     {"test_matches_the_full_jacobian_along_the_last_axis", "test_honours_a_middle_axis"}),
+    ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n"
+                         "    dout -= np.sum(dout * s, axis=axis, keepdims=True)\n    return s * dout",
+     {"test_inputs_are_not_modified"}),
+    ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    x = np.array(x, dtype=np.float64)\n"
+                       "    g = np.zeros_like(x)\n    fx = f(x)\n    for i in np.ndindex(x.shape):\n"
+                       "        old = x[i]\n        x[i] = old + h\n        g[i] = (f(x) - fx) / h\n"
+                       "        x[i] = old\n    return g",
+     {"test_numerical_grad_is_a_centred_difference", "test_numerical_grad_default_step_is_small_and_centred",
+      "test_numerical_grad_uses_the_step_it_is_given"}),
+    ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    g = np.zeros(x.shape)\n"
+                       "    for i in np.ndindex(x.shape):\n        x[i] += h\n        fp = f(x)\n"
+                       "        x[i] -= 2 * h\n        fm = f(x)\n        g[i] = (fp - fm) / (2 * h)\n    return g",
+     {"test_numerical_grad_leaves_x_unchanged_and_returns_float64"}),
+    ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    x = np.array(x, dtype=np.float64)\n"
+                       "    g = np.zeros_like(x)\n    for i in np.ndindex(x.shape):\n        e = np.zeros_like(x)\n"
+                       "        e[i] = 1e-5\n        g[i] = (f(x + e) - f(x - e)) / 2e-5\n    return g",
+     {"test_numerical_grad_uses_the_step_it_is_given"}),
+    ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    g = np.zeros(x.shape)\n"
+                       "    for i in np.ndindex(x.shape):\n        old = x[i]\n        x[i] = old + h\n        fp = f(x)\n"
+                       "        x[i] = old - h\n        fm = f(x)\n        x[i] = old\n"
+                       "        g[i] = (fp - fm) / (2 * h)\n    return g",
+     {"test_numerical_grad_works_in_float64_for_float32_x"}),
+    ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    x = np.array(x, dtype=np.float64).ravel()\n"
+                       "    g = np.zeros_like(x)\n    for i in range(x.size):\n        e = np.zeros_like(x)\n"
+                       "        e[i] = h\n        g[i] = (f(x + e) - f(x - e)) / (2 * h)\n    return g",
+     {"test_numerical_grad_is_a_centred_difference", "test_numerical_grad_leaves_x_unchanged_and_returns_float64"}),
+    ("relative_error", "def relative_error(a, b):\n    return float(np.max(np.abs(a - b) / np.abs(a)))",
+     {"test_relative_error_known_values", "test_relative_error_is_symmetric",
+      "test_relative_error_is_zero_for_equal_arrays_even_zeros"}),
+    ("relative_error", "def relative_error(a, b):\n"
+                       "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))",
+     {"test_relative_error_known_values", "test_relative_error_is_symmetric"}),
+    ("relative_error", "def relative_error(a, b):\n"
+                       "    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b))))",
+     {"test_relative_error_known_values", "test_relative_error_is_zero_for_equal_arrays_even_zeros"}),
+    ("relative_error", "def relative_error(a, b):\n"
+                       "    return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)",
+     {"test_relative_error_known_values", "test_relative_error_on_nd_arrays"}),
+]
+
+
+@pytest.mark.parametrize("grade_id, source, must_fail", WRONG,
+                         ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
+    results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)
+    failed = failed_checks(results, f"test_{grade_id}")
+    assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
+    # the mistake costs points in its own cell only: no answer depends on another
+    assert {cell for cell in results if cell != f"test_{grade_id}" and failed_checks(results, cell)} == set()
+
+
+# Correct implementations that differ from the reference, some more accurate than PyTorch.
+RIGHT = [
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    s = expit(x)\n    return s * (1 - s)"),
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    e = np.exp(-np.abs(x))\n    return e / (1 + e) ** 2"),
+    ("tanh_grad", "def tanh_grad(x):\n    x = np.asarray(x)\n    return 4 * expit(2 * x) * expit(-2 * x)"),
+    ("relu_grad", "def relu_grad(x):\n    x = np.asarray(x)\n    return (x >= 0).astype(x.dtype)"),
+    ("relu_grad", "def relu_grad(x):\n    x = np.asarray(x)\n    return np.where(x == 0, 0.5, x > 0).astype(x.dtype)"),
+    ("leaky_relu_grad", "def leaky_relu_grad(x, alpha=0.01):\n    x = np.asarray(x)\n"
+                        "    return np.where(x >= 0, 1.0, alpha).astype(x.dtype)"),
+    ("prelu_grad", "def prelu_grad(x, alpha):\n    x = np.asarray(x)\n"
+                   "    return np.where(x < 0, np.asarray(alpha, dtype=x.dtype), np.ones_like(x))"),
+    ("elu_grad", "def elu_grad(x, alpha=1.0):\n    x = np.asarray(x)\n"
+                 "    return np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)"),
+    ("selu_grad", "def selu_grad(x):\n    x = np.asarray(x)\n    a, l = 1.6732632423543772, 1.0507009873554805\n"
+                  "    return np.where(x >= 0, l, l * a * np.exp(np.minimum(x, 0))).astype(x.dtype)"),
+    ("gelu_grad", "from scipy.special import ndtr\ndef gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
+                  "    if approximate == 'tanh':\n        c, k = (2 / np.pi) ** 0.5, 0.044715\n"
+                  "        u = c * (x + k * x**3)\n        sech2 = 4 * expit(2 * u) * expit(-2 * u)\n"
+                  "        return expit(2 * u) + 0.5 * x * sech2 * c * (1 + 3 * k * x * x)\n"
+                  "    if approximate != 'none':\n        raise ValueError(approximate)\n"
+                  "    return ndtr(x) + x * np.exp(-0.5 * x * x) / (2 * np.pi) ** 0.5"),
+    ("silu_grad", "def silu_grad(x):\n    s = expit(x)\n    return s + x * s * (1 - s)"),
+    ("swish_grad", "def swish_grad(x, beta=1.0):\n    s = expit(beta * np.asarray(x))\n"
+                   "    return s + beta * x * s * (1 - s)"),
+    ("softplus_grad", "def softplus_grad(x, beta=1.0):\n    return np.exp(-np.logaddexp(0, -beta * np.asarray(x)))"),
+    ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n"
+                         "    s_, d_ = np.moveaxis(s, axis, -1), np.moveaxis(dout, axis, -1)\n"
+                         "    jac = s_[..., :, None] * np.eye(s_.shape[-1], dtype=s_.dtype) - s_[..., :, None] * s_[..., None, :]\n"
+                         "    return np.moveaxis(np.einsum('...ij,...i->...j', jac, d_), -1, axis)"),
+    ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    x = np.asarray(x)\n"
+                       "    work = x.astype(np.float64)\n    grad = np.zeros(x.shape)\n"
+                       "    it = np.nditer(work, flags=['multi_index'], op_flags=['readwrite'])\n"
+                       "    while not it.finished:\n        i = it.multi_index\n        old = work[i]\n"
+                       "        work[i] = old + h\n        fp = f(work)\n        work[i] = old - h\n        fm = f(work)\n"
+                       "        work[i] = old\n        grad[i] = (fp - fm) / (2 * h)\n        it.iternext()\n"
+                       "    return grad"),
+    ("relative_error", "def relative_error(a, b):\n    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)\n"
+                       "    floor = np.full(np.broadcast(a, b).shape, 1e-12)\n"
+                       "    return max(0.0, np.max(np.abs(a - b) / np.maximum.reduce([np.abs(a), np.abs(b), floor])))"),
+]
+
+
+@pytest.mark.parametrize("grade_id, source", RIGHT, ids=[f"{g}-{i}" for i, (g, _) in enumerate(RIGHT)])
+def test_a_different_correct_implementation_gets_full_marks(grade_id, source):
+    results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)
+    assert failed_checks(results, f"test_{grade_id}") == set()
