@@ -90,3 +90,13 @@ def test_nothing_but_notebooks_is_released_from_solutions():
     for assignment in ASSIGNMENTS:
         files = [p.name for p in (course.SOLUTIONS / assignment).iterdir() if p.name != ".ipynb_checkpoints"]
         assert files == [f"{assignment}.ipynb"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_nbgrader_cell_is_graded_a_solution_or_locked(assignment):
+    # nbgrader's autograde crashes on every submission (KeyError 'grade_id') when an unlocked cell
+    # carries nbgrader metadata but is neither graded nor a solution
+    for cell in solution(assignment).cells:
+        meta = notebook.nbgrader_meta(cell)
+        if meta:
+            assert meta.get("grade") or meta.get("solution") or meta.get("locked"), meta.get("grade_id")

@@ -1,0 +1,137 @@
+"""Float64 references for the backprop checks, and the shape checks they share.
+
+Gradients come from torch.autograd; accuracy, loss and centred differences from a plain numpy forward
+pass in this (trusted) process. Nothing here trusts a number the student's code reports about itself.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from autograder.checking import CheckFailure, as_array
+
+ACTIVATIONS = ["identity", "relu", "tanh", "sigmoid"]
+NUMPY_ACTIVATIONS = {"identity": lambda z: z, "relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh,
+                     "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z))}
+TORCH_ACTIVATIONS = {"identity": lambda t: t, "relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+
+
+def random_net(sizes, batch, seed):
+    """X (batch, sizes[0]), params with weights of scale ~1 and nonzero biases, and dlogits (batch, sizes[-1])."""
+    rng = np.random.default_rng(seed)
+    params = [(rng.normal(0.0, 1.0 / np.sqrt(n_in), (n_in, n_out)) * 1.5, rng.normal(0.0, 0.5, n_out))
+              for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    return rng.normal(0.0, 1.0, (batch, sizes[0])), params, rng.normal(0.0, 1.0, (batch, sizes[-1]))
+
+
+def logits(X, params, activation):
+    """The network's logits, in float64 numpy: the activation after every layer but the last."""
+    A = np.asarray(X, dtype=np.float64)
+    for i, (W, b) in enumerate(params):
+        Z = A @ np.asarray(W, dtype=np.float64) + np.asarray(b, dtype=np.float64)
+        A = Z if i == len(params) - 1 else NUMPY_ACTIVATIONS[activation](Z)
+    return A
+
+
+def accuracy(X, y, params, activation):
+    return float(np.mean(logits(X, params, activation).argmax(axis=1) == y))
+
+
+def _torch_logits(X, tparams, activation):
+    A = torch.from_numpy(np.asarray(X, dtype=np.float64))
+    for i, (W, b) in enumerate(tparams):
+        Z = A @ W + b
+        A = Z if i == len(tparams) - 1 else TORCH_ACTIVATIONS[activation](Z)
+    return A
+
+
+def _leaves(params):
+    return [(torch.tensor(np.asarray(W, dtype=np.float64), requires_grad=True),
+             torch.tensor(np.asarray(b, dtype=np.float64), requires_grad=True)) for W, b in params]
+
+
+def pytorch_logits(X, params, activation):
+    """The network's logits computed by PyTorch in float64."""
+    with torch.no_grad():
+        return _torch_logits(X, _leaves(params), activation).numpy()
+
+
+def vjp(X, params, activation, dlogits):
+    """[(dW, db)] of sum(logits * dlogits) by torch.autograd."""
+    tparams = _leaves(params)
+    (_torch_logits(X, tparams, activation) * torch.from_numpy(dlogits)).sum().backward()
+    return [(W.grad.numpy(), b.grad.numpy()) for W, b in tparams]
+
+
+def numerical_vjp(X, params, activation, dlogits, h=1e-6):
+    """[(dW, db)] of sum(logits * dlogits) by centred differences of the numpy forward pass."""
+    params = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
+    grads = []
+    for W, b in params:
+        pair = []
+        for P in (W, b):
+            numeric = np.zeros_like(P)
+            for index in np.ndindex(P.shape):
+                old = P[index]
+                P[index] = old + h
+                up = np.sum(logits(X, params, activation) * dlogits)
+                P[index] = old - h
+                down = np.sum(logits(X, params, activation) * dlogits)
+                P[index] = old
+                numeric[index] = (up - down) / (2 * h)
+            pair.append(numeric)
+        grads.append(tuple(pair))
+    return grads
+
+
+def cross_entropy(logits_, y):
+    """(loss, dlogits) of torch.nn.functional.cross_entropy (mean over the batch), in float64."""
+    t = torch.tensor(np.asarray(logits_, dtype=np.float64), requires_grad=True)
+    loss = F.cross_entropy(t, torch.from_numpy(np.asarray(y, dtype=np.int64)))
+    loss.backward()
+    return loss.item(), t.grad.numpy()
+
+
+def loss(X, y, params, activation):
+    """The mean cross-entropy of the network on (X, y), computed here from the params alone."""
+    return cross_entropy(logits(X, params, activation), y)[0]
+
+
+def gradient_descent(X, y, params, activation, lr, epochs):
+    """`epochs` full-batch steps W -= lr * dW of the mean cross-entropy, from `params`, by torch.autograd."""
+    tparams = _leaves(params)
+    target = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    for _ in range(epochs):
+        F.cross_entropy(_torch_logits(X, tparams, activation), target).backward()
+        with torch.no_grad():
+            for P in (p for pair in tparams for p in pair):
+                P -= lr * P.grad
+                P.grad = None
+    return [(W.detach().numpy(), b.detach().numpy()) for W, b in tparams]
+
+
+def layer_shapes(sizes):
+    return [((n_in, n_out), (n_out,)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def as_layers(value, shapes, what, names=("W", "b")):
+    """`value` as a list of numpy pairs with the given shapes; a CheckFailure says what is off."""
+    if not isinstance(value, (list, tuple)):
+        raise CheckFailure(f"{what} returned a {type(value).__name__}, not a list of pairs, one per layer")
+    if len(value) != len(shapes):
+        raise CheckFailure(f"{what} returned {len(value)} items for a network of {len(shapes)} layers; "
+                           "give one pair per layer")
+    layers = []
+    for i, (pair, pair_shapes) in enumerate(zip(value, shapes)):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise CheckFailure(f"{what}: item {i} is not a pair ({names[0]}, {names[1]})")
+        arrays = []
+        for name, part, shape in zip(names, pair, pair_shapes):
+            array = as_array(part, f"{what}: {name} of layer {i}")
+            if array.shape != shape:
+                like = f", the shape of the layer's {name[1:]}" if name.startswith("d") else ""
+                raise CheckFailure(f"{what}: {name} of layer {i} has shape {array.shape}; it should be {shape}{like}")
+            if array.dtype.kind not in "biuf":
+                raise CheckFailure(f"{what}: {name} of layer {i} holds values of dtype {array.dtype}, not numbers")
+            arrays.append(array.astype(np.float64))
+        layers.append(tuple(arrays))
+    return layers

@@ -1,0 +1,228 @@
+"""The hidden checks of `backprop` pass every correct implementation and fail realistic wrong ones."""
+import pytest
+
+from helpers import failed_checks, hidden_results, released, solution, with_answer
+
+ASSIGNMENT = "backprop"
+# train calls every other function, and backward runs on forward's cache: a mistake there costs points there too
+DEPENDANTS = {"init_params": {"test_train"}, "forward": {"test_backward", "test_train"},
+              "softmax_cross_entropy": {"test_train"}, "backward": {"test_train"}}
+
+FORWARD = '''def forward(X, params, activation):
+    functions = {"identity": lambda z: z, "relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh,
+                 "sigmoid": lambda z: 1 / (1 + np.exp(-z))}
+    if activation not in functions:
+        raise ValueError(activation)
+    A, layers = np.asarray(X, dtype=float), []
+    for i, (W, b) in enumerate(params):
+        layers.append((A, W))
+        Z = A @ W + b
+        A = Z if i == len(params) - 1 else functions[activation](Z)
+    return A, (activation, layers)
+'''
+
+
+def with_answers(nb, sources):
+    for grade_id, source in sources.items():
+        nb = with_answer(nb, grade_id, source)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def reference_results():
+    return hidden_results(solution(ASSIGNMENT), ASSIGNMENT)
+
+
+def test_every_test_cell_is_backed_by_hidden_checks(reference_results):
+    from autograder.notebook import test_cells
+    cells = {c.grade_id for c in test_cells(solution(ASSIGNMENT))}
+    assert set(reference_results) == cells
+    assert all(len(checks) >= 4 for checks in reference_results.values())
+
+
+def test_the_reference_solution_passes_every_hidden_check(reference_results):
+    failed = [r.nodeid for checks in reference_results.values() for r in checks if not r.passed]
+    assert failed == []
+
+
+def test_the_released_stub_passes_no_hidden_check():
+    results = hidden_results(released(ASSIGNMENT), ASSIGNMENT)
+    passed = [r.nodeid for checks in results.values() for r in checks if r.passed]
+    assert passed == []
+
+
+def init_params(body):
+    """An init_params whose loop body is `body` (it has rng, n_in, n_out and params at hand)."""
+    return ("def init_params(sizes, scheme, seed):\n"
+            "    if scheme not in ('xavier', 'he'):\n        raise ValueError(scheme)\n"
+            "    rng, params = np.random.default_rng(seed), []\n"
+            "    for n_in, n_out in zip(sizes[:-1], sizes[1:]):\n"
+            "        std = np.sqrt(2 / (n_in + n_out) if scheme == 'xavier' else 2 / n_in)\n"
+            f"        {body}\n    return params\n")
+
+
+def backward(step, bias="dZ.sum(axis=0)", dW="A.T @ dZ", ending="return grads[::-1]"):
+    """A backward whose gradient through the activation is `step` (it has dZ, W, A = f(Z) and activation)."""
+    return ("def backward(dlogits, cache):\n    activation, layers = cache\n    dZ, grads = dlogits, []\n"
+            "    for i in reversed(range(len(layers))):\n        A, W = layers[i]\n"
+            f"        grads.append(({dW}, {bias}))\n"
+            f"        if i > 0:\n            {step}\n    {ending}\n")
+
+
+RIGHT_STEP = ("d = {'identity': 1.0, 'relu': A > 0, 'tanh': 1 - A**2, 'sigmoid': A * (1 - A)}[activation]\n"
+              "            dZ = (dZ @ W.T) * d")
+
+
+def softmax_cross_entropy(log_probs, dlogits="(np.exp(log_probs) - np.eye(logits.shape[1])[y]) / n",
+                          loss="-log_probs[np.arange(n), y].mean()", prelude=""):
+    return ("def softmax_cross_entropy(logits, y):\n    n = logits.shape[0]\n" + prelude +
+            f"    log_probs = {log_probs}\n    return float({loss}), {dlogits}\n")
+
+
+STABLE = "logits - logits.max(axis=1, keepdims=True) - np.log(np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))"
+
+
+def train(update="(W - lr * dW, b - lr * db)", scheme="'he' if activation == 'relu' else 'xavier'"):
+    return ("def train(X, y, sizes, activation, lr, epochs, seed):\n"
+            f"    params = init_params(sizes, {scheme}, seed)\n    for _ in range(epochs):\n"
+            "        logits, cache = forward(X, params, activation)\n"
+            "        _, dlogits = softmax_cross_entropy(logits, y)\n"
+            "        grads = backward(dlogits, cache)\n"
+            f"        params = [{update} for (W, b), (dW, db) in zip(params, grads)]\n    return params\n")
+
+
+# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+WRONG = [
+    ("init_params", init_params("params.append((rng.normal(0, np.sqrt(1 / n_in) if scheme == 'xavier' else std, "
+                                "(n_in, n_out)), np.zeros(n_out)))"),
+     {"test_xavier_variance_is_2_over_fan_in_plus_fan_out"}),
+    ("init_params", init_params("params.append((rng.normal(0, np.sqrt(1 / n_in) if scheme == 'he' else std, "
+                                "(n_in, n_out)), np.zeros(n_out)))"),
+     {"test_he_variance_is_2_over_fan_in"}),
+    ("init_params", init_params("params.append((rng.uniform(-std * 3**0.5, std * 3**0.5, (n_in, n_out)), "
+                                "np.zeros(n_out)))"),
+     {"test_weights_are_normal_with_mean_zero"}),
+    ("init_params", init_params("params.append((rng.normal(0, std, (n_in, n_out)), rng.normal(0, std, n_out)))"),
+     {"test_init_params_biases_are_zero"}),
+    ("init_params", init_params("params.append((np.random.default_rng().normal(0, std, (n_in, n_out)), "
+                                "np.zeros(n_out)))"),
+     {"test_init_params_is_reproducible_for_a_seed"}),
+    ("init_params", init_params("params.append((rng.normal(0, std, (n_out, n_in)), np.zeros(n_out)))"),
+     {"test_init_params_returns_one_float64_pair_per_layer"}),
+    ("init_params", "def init_params(sizes, scheme, seed):\n    rng = np.random.default_rng(seed)\n"
+                    "    var = (lambda i, o: 2 / (i + o)) if scheme == 'xavier' else (lambda i, o: 2 / i)\n"
+                    "    return [(rng.normal(0, var(i, o) ** 0.5, (i, o)), np.zeros(o)) "
+                    "for i, o in zip(sizes[:-1], sizes[1:])]\n",
+     {"test_init_params_rejects_an_unknown_scheme"}),
+    ("forward", FORWARD.replace("A = Z if i == len(params) - 1 else functions[activation](Z)",
+                                "A = functions[activation](Z)"),
+     {"test_forward_logits_match_pytorch"}),
+    ("forward", FORWARD.replace("Z = A @ W + b", "Z = A @ W"), {"test_forward_logits_match_pytorch"}),
+    ("forward", FORWARD.replace("functions[activation](Z)", "np.tanh(Z)"), {"test_forward_logits_match_pytorch"}),
+    ("forward", FORWARD.replace("    if activation not in functions:\n        raise ValueError(activation)\n", "")
+                       .replace("functions[activation]", "functions.get(activation, np.tanh)"),
+     {"test_forward_rejects_an_unknown_activation"}),
+    ("softmax_cross_entropy", softmax_cross_entropy("np.log(np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True))"),
+     {"test_large_logits_are_finite_and_warning_free"}),
+    ("softmax_cross_entropy", softmax_cross_entropy(STABLE, dlogits="np.exp(log_probs) - np.eye(logits.shape[1])[y]"),
+     {"test_dlogits_matches_pytorch_autograd"}),
+    ("softmax_cross_entropy", softmax_cross_entropy(STABLE, loss="-log_probs[np.arange(n), y].sum()"),
+     {"test_loss_matches_pytorch_cross_entropy"}),
+    ("softmax_cross_entropy", softmax_cross_entropy(
+        "np.log(np.exp(logits - logits.max(axis=1, keepdims=True)) / "
+        "np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))"),
+     {"test_large_logits_are_finite_and_warning_free"}),
+    ("softmax_cross_entropy", softmax_cross_entropy(
+        "logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))",
+        prelude="    logits -= logits.max(axis=1, keepdims=True)\n"),
+     {"test_inputs_are_not_modified"}),
+    ("softmax_cross_entropy", softmax_cross_entropy(STABLE, loss="-log_probs[np.arange(n), y]").replace("float(", "("),
+     {"test_loss_matches_pytorch_cross_entropy"}),
+    ("backward", backward(RIGHT_STEP, bias="np.zeros(W.shape[1])"),
+     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}),
+    ("backward", backward("d = {'identity': A, 'relu': A, 'tanh': A, 'sigmoid': A}[activation]\n"
+                          "            dZ = (dZ @ W.T) * d"),
+     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}),
+    ("backward", backward(RIGHT_STEP, bias="dZ.mean(axis=0)"),
+     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}),
+    ("backward", backward(RIGHT_STEP, bias="dZ.sum(axis=0, keepdims=True)"),
+     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}),
+    ("backward", backward(RIGHT_STEP, dW="dZ.T @ A"),
+     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}),
+    ("backward", backward(RIGHT_STEP, ending="return grads"),
+     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}),
+    ("backward", backward(RIGHT_STEP).replace("for i in reversed(range(len(layers))):\n        A, W = layers[i]",
+                                              "while layers:\n        i = len(layers) - 1\n        A, W = layers.pop()"),
+     {"test_backward_leaves_dlogits_and_the_cache_unchanged"}),
+    ("train", train("(W - 0.1 * dW, b - 0.1 * db)"), {"test_train_takes_gradient_descent_steps_of_size_lr"}),
+    ("train", train("(W, b)"), {"test_a_tanh_network_fits_the_circles", "test_a_relu_network_fits_the_circles",
+                                "test_train_takes_gradient_descent_steps_of_size_lr", "test_training_lowers_the_loss"}),
+    ("train", train("(W + lr * dW, b + lr * db)"),
+     {"test_a_tanh_network_fits_the_circles", "test_a_relu_network_fits_the_circles",
+      "test_train_takes_gradient_descent_steps_of_size_lr", "test_training_lowers_the_loss"}),
+    ("train", train(scheme="'xavier'"), {"test_train_starts_from_init_params_with_the_right_scheme"}),
+    ("train", train("(W - lr * dW, b)"), {"test_train_takes_gradient_descent_steps_of_size_lr"}),
+]
+
+
+@pytest.mark.parametrize("grade_id, source, must_fail", WRONG, ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
+    results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)
+    failed = failed_checks(results, f"test_{grade_id}")
+    assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
+    others = {cell: failed_checks(results, cell) for cell in results if cell != f"test_{grade_id}"}
+    assert {cell for cell, f in others.items() if f} <= DEPENDANTS.get(grade_id, set())
+
+
+def test_a_backward_that_reads_the_last_forward_pass_from_a_global_loses_points():
+    nb = with_answers(solution(ASSIGNMENT), {
+        "forward": FORWARD.replace("def forward(X, params, activation):\n",
+                                   "def forward(X, params, activation):\n    global LAST\n")
+                          .replace("    return A, (activation, layers)", "    LAST = (activation, layers)\n"
+                                                                          "    return A, LAST"),
+        "backward": backward(RIGHT_STEP).replace("activation, layers = cache", "activation, layers = LAST")})
+    results = hidden_results(nb, ASSIGNMENT)
+    assert failed_checks(results, "test_backward") == {"test_backward_uses_the_cache_it_is_given"}
+    assert failed_checks(results, "test_forward") == set()
+
+
+# Correct implementations that differ from the reference: other random draws, caches that cannot cross
+# to the grader (a dict, an object), derivatives from Z, another log-sum-exp, updates in place.
+RIGHT = [
+    {"init_params": init_params("params.append((np.sqrt(std**2) * rng.standard_normal((n_out, n_in)).T, "
+                                "np.zeros(n_out)))")},
+    {"forward": FORWARD.replace("layers.append((A, W))", "layers.append({'A': A, 'W': W, 'Z': A @ W + b})")
+                       .replace("return A, (activation, layers)", "return A, {'activation': activation, 'layers': layers}"),
+     "backward": "def backward(dlogits, cache):\n    grads, dZ = [], dlogits\n"
+                 "    derivative = {'identity': lambda z: np.ones_like(z), 'relu': lambda z: np.heaviside(z, 0.5),\n"
+                 "                  'tanh': lambda z: 1 / np.cosh(z) ** 2,\n"
+                 "                  'sigmoid': lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2}[cache['activation']]\n"
+                 "    layers = cache['layers']\n"
+                 "    for i in range(len(layers) - 1, -1, -1):\n"
+                 "        grads.insert(0, (layers[i]['A'].T @ dZ, np.sum(dZ, axis=0)))\n"
+                 "        if i:\n            dZ = dZ @ layers[i]['W'].T * derivative(layers[i - 1]['Z'])\n"
+                 "    return grads\n"},
+    {"forward": "class Cache:\n    pass\n\n" + FORWARD.replace("return A, (activation, layers)",
+                                                           "cache = Cache()\n    cache.activation, cache.layers = "
+                                                           "activation, layers\n    return A, cache"),
+     "backward": backward(RIGHT_STEP).replace("activation, layers = cache",
+                                              "activation, layers = cache.activation, cache.layers")},
+    {"softmax_cross_entropy": softmax_cross_entropy(
+        "logits - (m + np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True)))",
+        prelude="    m = np.max(logits, axis=1, keepdims=True)\n",
+        dlogits="np.exp(log_probs) / n - np.eye(logits.shape[1])[y] / n")},
+    {"train": "def train(X, y, sizes, activation, lr, epochs, seed):\n"
+              "    params = init_params(sizes, 'he' if activation == 'relu' else 'xavier', seed)\n"
+              "    for epoch in range(epochs):\n"
+              "        logits, cache = forward(X, params, activation)\n"
+              "        grads = backward(softmax_cross_entropy(logits, y)[1], cache)\n"
+              "        for (W, b), (dW, db) in zip(params, grads):\n"
+              "            W -= lr * dW\n            b -= lr * db\n"
+              "    return params\n"},
+]
+
+
+@pytest.mark.parametrize("sources", RIGHT, ids=["-".join(s) for s in RIGHT])
+def test_a_different_correct_implementation_gets_full_marks(sources):
+    results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)
+    assert {cell: failed_checks(results, cell) for cell in results if failed_checks(results, cell)} == {}
