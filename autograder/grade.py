@@ -223,9 +223,13 @@ def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade:
 
 
 def grader_fingerprint(assignment: str) -> str:
-    """Changes whenever the source notebook, the hidden checks or the grader's code change."""
+    """Changes whenever the source notebook, this assignment's hidden checks, the grader's code or the
+    shared library (labs' checks use it) change; other assignments' checks do not count."""
     digest = hashlib.sha256(course.source_notebook(assignment).read_bytes())
-    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+    package = Path(__file__).resolve().parent
+    files = [*package.glob("*.py"), *course.CHECKS.glob("*.*"), *(course.CHECKS / assignment).rglob("*.py"),
+             *(course.REPO / "actlab").glob("*.py")]
+    for path in sorted(files):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
