@@ -227,8 +227,8 @@ def grader_fingerprint(assignment: str) -> str:
     shared library (labs' checks use it) change; other assignments' checks do not count."""
     digest = hashlib.sha256(course.source_notebook(assignment).read_bytes())
     package = Path(__file__).resolve().parent
-    files = [*package.glob("*.py"), *course.CHECKS.glob("*.py"), *course.CHECKS.glob("*.ini"), *(course.CHECKS / assignment).rglob("*.py"),
-             *(course.REPO / "actlab").glob("*.py")]
+    files = [*package.glob("*.py"), *course.CHECKS.glob("*.py"), *course.CHECKS.glob("*.ini"),
+             *(course.CHECKS / assignment).rglob("*.py"), *(course.REPO / "actlab").glob("*.py")]
     for path in sorted(files):
         digest.update(path.read_bytes())
     return digest.hexdigest()
