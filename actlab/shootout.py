@@ -1,0 +1,130 @@
+"""The activation shootout: one MLP trained on MNIST-5k with each activation and its matching
+initialisation; test accuracy per epoch, the final test loss and accuracy, and seconds per epoch.
+
+Every activation gets the same architecture, the same seed (so the same draw of the random numbers
+before scaling, and the same order of mini-batches), the same optimiser (Adam by default) and the same
+learning rate: the activation and the weight scale that goes with it are the only differences.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from matplotlib.ticker import MaxNLocator
+
+from . import nets
+from .plots import COLOURS
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu")
+
+# The initialisation each activation is designed for: Xavier keeps the signal's variance through
+# tanh-like units (Glorot & Bengio, 2010), He makes up for the half of the signal a ReLU-like unit
+# discards (He et al., 2015), and SELU's self-normalisation assumes LeCun-normal weights
+# (Klambauer et al., 2017).
+MATCHING_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he", "elu": "he",
+                 "gelu": "he", "silu": "he", "selu": "lecun"}
+
+# Experiment sizes for device.lab_size. CPU: training all eight took 9-13 s on the course's shared 2-core
+# machine when it was quiet and about 45 s when other jobs kept both cores busy; GPU: meant for one H100,
+# not yet measured there; SMOKE: just enough to run every line when the grader executes a submission.
+CPU_SIZE = {"width": 128, "depth": 8, "epochs": 5, "batch_size": 128}
+GPU_SIZE = {"width": 1024, "depth": 8, "epochs": 20, "batch_size": 128}
+SMOKE_SIZE = {"width": 16, "depth": 2, "epochs": 1, "batch_size": 500}
+
+NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU", "elu": "ELU",
+         "selu": "SELU", "gelu": "GELU", "silu": "SiLU"}
+
+
+def matching_mlp(n_in, width, depth, n_out, activation) -> torch.nn.Sequential:
+    """nets.make_mlp with the activation's matching initialisation (MATCHING_INIT)."""
+    return nets.make_mlp(n_in, width, depth, n_out, activation, init=MATCHING_INIT[activation])
+
+
+def loss_and_accuracy(model, X, y) -> tuple[float, float]:
+    """Mean cross-entropy and arg-max accuracy of `model` on (X, y), without gradients."""
+    with torch.no_grad():
+        logits = model(X)
+    return F.cross_entropy(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()
+
+
+def run_shootout(data, activations=ACTIVATIONS, width=128, depth=8, epochs=5, batch_size=128, lr=1e-3,
+                 optimizer="adam", seed=0, device="cpu", build=matching_mlp, evaluate=loss_and_accuracy,
+                 progress=True) -> dict[str, dict]:
+    """Train one MLP per activation on `data` = (X_train, y_train, X_test, y_test) and measure it.
+
+    `build(n_in, width, depth, n_out, activation)` makes each model, right after torch.manual_seed(seed);
+    `evaluate(model, X, y) -> (loss, accuracy)` scores it on the test set after training; `optimizer` is
+    "adam" or "sgd" (see nets.train_classifier).
+    Returns {activation: {"init", "loss", "seconds", "test_accuracy" (one per epoch), "test_loss",
+    "final_accuracy"}}: training loss, wall seconds and test accuracy per epoch, then the final scores.
+    """
+    from tqdm.auto import tqdm
+
+    X_train, y_train, X_test, y_test = (t.to(device) for t in data)
+    n_classes = int(max(y_train.max(), y_test.max())) + 1
+    results = {}
+    bar = tqdm(activations, desc="activations", disable=not progress)
+    for activation in bar:
+        bar.set_postfix_str(activation)
+        torch.manual_seed(seed)
+        model = build(X_train.shape[1], width, depth, n_classes, activation).to(device)
+        history = nets.train_classifier(model, X_train, y_train, epochs=epochs, lr=lr, optimizer=optimizer,
+                                        batch_size=batch_size, seed=seed, X_test=X_test, y_test=y_test,
+                                        progress=progress)
+        test_loss, final_accuracy = evaluate(model, X_test, y_test)
+        results[activation] = {"init": MATCHING_INIT.get(activation), **history,
+                               "test_loss": float(test_loss), "final_accuracy": float(final_accuracy)}
+    return results
+
+
+def seconds_per_epoch(result) -> float:
+    """The fastest epoch's wall time: the one least disturbed by other work on the machine
+    (and, on a GPU, by the first epoch's start-up)."""
+    return min(result["seconds"])
+
+
+def results_table(results):
+    """A pandas DataFrame, one row per activation: initialisation, final test accuracy and loss,
+    best test accuracy of any epoch, seconds per epoch (fastest epoch) and in all."""
+    import pandas as pd
+
+    rows = {NAMES.get(a, a): {"init": r["init"], "final accuracy": r["final_accuracy"],
+                              "test loss": r["test_loss"], "best accuracy": max(r["test_accuracy"]),
+                              "s / epoch": seconds_per_epoch(r), "s in all": sum(r["seconds"])}
+            for a, r in results.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").round(
+        {"final accuracy": 3, "test loss": 3, "best accuracy": 3, "s / epoch": 2, "s in all": 1})
+
+
+def plot_learning_curves(results, ax=None, chance=0.1):
+    """Test accuracy after each epoch, one line per activation, with chance level dashed."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.2, 3.8))
+    for colour, (activation, r) in zip(COLOURS * 2, results.items()):
+        epochs = range(1, len(r["test_accuracy"]) + 1)
+        ax.plot(epochs, r["test_accuracy"], marker="o", markersize=3, color=colour, label=NAMES.get(activation, activation))
+    ax.axhline(chance, color="black", linestyle="--", linewidth=0.8, label="chance")
+    ax.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1), title="Learning curves")
+    n_epochs = max(len(r["test_accuracy"]) for r in results.values())
+    ax.set_xlim(0.5, n_epochs + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=min(n_epochs, 10), integer=True, min_n_ticks=1))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)  # beside the plot: curves bunch at the top
+    return ax
+
+
+def plot_summary(results):
+    """Two bar charts side by side: final test accuracy, and seconds per epoch (fastest epoch)."""
+    import matplotlib.pyplot as plt
+
+    names = [NAMES.get(a, a) for a in results]
+    colours = (COLOURS * 2)[:len(names)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.4))
+    left.bar(names, [r["final_accuracy"] for r in results.values()], color=colours)
+    left.set(ylabel="final test accuracy", ylim=(0, 1), title="Accuracy after training")
+    right.bar(names, [seconds_per_epoch(r) for r in results.values()], color=colours)
+    right.set(ylabel="seconds per epoch", title="Training time")
+    for ax in (left, right):
+        ax.tick_params(axis="x", labelrotation=45)
+    fig.tight_layout()
+    return fig

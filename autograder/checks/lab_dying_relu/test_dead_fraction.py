@@ -1,0 +1,111 @@
+"""Hidden checks of dead_fraction: networks with units killed on purpose, every activation, side effects."""
+import numpy as np
+import pytest
+
+from autograder.checking import CheckFailure, assert_close
+
+from . import references as ref
+
+DEAD = pytest.mark.cell("test_dead_fraction")
+ATOL = 1e-6  # fractions are multiples of 1 / width; a float32 mean is this close
+
+
+def student_dead(student, seed, config, calls=1):
+    """(results of each call, hooks left, grad mode after, requires_grad kept, parameters after)."""
+    return student.call("dead_fraction_probe", seed, config, calls, _program=ref.PROGRAM).value
+
+
+def what(config):
+    kills = ", ".join(f"{count} units of hidden layer {layer + 1}" for layer, count in config.get("kill", ()))
+    return (f"dead_fraction on a {config.get('activation', 'relu')} network with {config.get('depth', 3)} hidden "
+            f"layers" + (f" ({kills} killed)" if kills else ""))
+
+
+def check_values(student, seed, config):
+    (results, *_) = student_dead(student, seed, config)
+    values = ref.numbers(results[0], config.get("depth", 3), what(config))
+    assert_close(values, ref.reference_dead_fraction(seed, config), what(config), rtol=0.0, atol=ATOL)
+
+
+@DEAD
+def test_counts_relu_units_killed_on_purpose(student):
+    """counts the ReLU units killed on purpose in chosen hidden layers"""
+    for seed, config in [(1, dict(depth=3, width=12, kill=[(0, 3), (2, 7)])),
+                         (2, dict(depth=5, width=8, kill=[(1, 2), (3, 5), (4, 1)], batch=30)),
+                         (3, dict(depth=2, width=20, kill=[(1, 11)], n_in=4, init=None))]:
+        check_values(student, seed, config)
+
+
+@DEAD
+def test_layers_entirely_dead_and_entirely_alive(student):
+    """gives 1 for a layer whose units are all dead and 0 for a layer with none dead"""
+    for seed, config in [(4, dict(depth=3, width=10, kill=[(0, 10)])),
+                         (5, dict(depth=4, width=6, kill=[(3, 6)], batch=200)),
+                         (6, dict(depth=2, width=16, batch=300))]:
+        check_values(student, seed, config)
+
+
+@DEAD
+def test_a_unit_that_is_zero_on_only_some_rows_is_alive(student):
+    """counts a unit as dead only when it is off on every row, not on some"""
+    for seed, config in [(7, dict(depth=3, width=24, batch=100)), (8, dict(depth=2, width=32, batch=64, kill=[(0, 4)]))]:
+        check_values(student, seed, config)
+
+
+@pytest.mark.parametrize("activation", [pytest.param(a, id=a, marks=DEAD) for a in ["leaky_relu", "gelu"]])
+def test_negative_outputs_on_every_row_count_as_dead(student, activation):
+    """counts a Leaky ReLU or GELU unit as dead when its output is <= 0 on every row"""
+    for seed, config in [(9, dict(activation=activation, depth=3, width=10, kill=[(1, 4)])),
+                         (10, dict(activation=activation, depth=2, width=12, kill=[(0, 12), (1, 3)]))]:
+        check_values(student, seed, config)
+
+
+@DEAD
+def test_returns_a_list_of_python_floats_one_per_hidden_layer(student):
+    """returns a list of Python floats, one per hidden layer and none for the output layer"""
+    for seed, config in [(11, dict(depth=1)), (12, dict(depth=4, width=5)), (13, dict(depth=6, width=3))]:
+        (results, *_) = student_dead(student, seed, config)
+        container, items, values = results[0]
+        if container != "list":
+            raise CheckFailure(f"dead_fraction returned a {container}; return a list")
+        ref.numbers(results[0], config["depth"], what(config))
+        if any(item != "float" for item in items):
+            wrong = next(item for item in items if item != "float")
+            raise CheckFailure(f"dead_fraction returned a list holding a {wrong}; return Python floats (.item())")
+
+
+@DEAD
+def test_hooks_are_removed_and_the_model_is_left_unchanged(student):
+    """removes its hooks and leaves the model, and PyTorch's gradient mode, as they were"""
+    seed, config = 14, dict(depth=3, width=8, kill=[(1, 3)])
+    _, hooks, grad_enabled, requires_grad, params = student_dead(student, seed, config)
+    if hooks:
+        raise CheckFailure(f"dead_fraction left {hooks} hook(s) attached to the model: remove each one "
+                           "(handle.remove()) once the forward pass is done")
+    if not grad_enabled:
+        raise CheckFailure("dead_fraction left gradients switched off for the rest of the program: "
+                           "use `with torch.no_grad():`, which switches them back on")
+    model, _ = ref.build(seed, **config)
+    expected = [p.detach().double().numpy() for p in model.parameters()]
+    if not requires_grad or len(params) != len(expected) or not all(
+            np.array_equal(a, e) for a, e in zip(params, expected)):
+        raise CheckFailure("dead_fraction changed the model's parameters: it should only measure")
+
+
+@DEAD
+def test_two_calls_give_the_same_result(student):
+    """gives the same fractions when called twice on the same model and batch"""
+    seed, config = 15, dict(depth=4, width=9, kill=[(0, 2), (2, 5)])
+    (results, *_) = student_dead(student, seed, config, calls=2)
+    expected = ref.reference_dead_fraction(seed, config)
+    for call, result in zip(["first", "second"], results):
+        assert_close(ref.numbers(result, config["depth"], what(config)), expected,
+                     f"{what(config)}, {call} call", rtol=0.0, atol=ATOL)
+
+
+@DEAD
+def test_works_for_float32_and_for_a_batch_of_one(student):
+    """works for a float32 network and for a batch of a single example"""
+    for seed, config in [(16, dict(depth=3, width=16, kill=[(1, 6)], dtype="float32", batch=50)),
+                         (17, dict(depth=3, width=10, batch=1, kill=[(2, 3)]))]:
+        check_values(student, seed, config)

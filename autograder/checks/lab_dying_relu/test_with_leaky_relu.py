@@ -1,0 +1,78 @@
+"""Hidden checks of with_leaky_relu: what the copy computes, which modules it holds, the original untouched."""
+import numpy as np
+import pytest
+
+from autograder.checking import CheckFailure, assert_close
+
+from . import references as ref
+
+LEAKY = pytest.mark.cell("test_with_leaky_relu")
+RTOL, ATOL = 1e-12, 1e-14  # the same float64 operations in the same order
+
+
+def student_copy(student, seed, alpha=None, kind="relu", change_copy=False):
+    """(is the original?, (types, slopes) of the copy, its output, (types, slopes) of the original after,
+    the original's output after, the original's parameters after)."""
+    return student.call("with_leaky_relu_probe", seed, alpha, kind, change_copy, _program=ref.PROGRAM).value
+
+
+@pytest.mark.parametrize("alpha", [pytest.param(a, id=str(a), marks=LEAKY) for a in [0.1, 0.3]])
+def test_the_copy_computes_the_leaky_relu_network(student, alpha):
+    """gives a network that computes the same layers with Leaky ReLU of slope alpha instead of ReLU"""
+    _, _, output, *_ = student_copy(student, 20, alpha)
+    assert_close(output, ref.reference_leaky_output(20, alpha), f"the output of with_leaky_relu(model, {alpha})",
+                 RTOL, ATOL)
+
+
+@LEAKY
+def test_alpha_defaults_to_0_01(student):
+    """uses a slope of 0.01 when alpha is not given"""
+    _, (types, slopes), output, *_ = student_copy(student, 21)
+    leaky = [s for t, s in zip(types, slopes) if t == "LeakyReLU"]
+    if not leaky or any(s != 0.01 for s in leaky):
+        raise CheckFailure("with_leaky_relu(model) should use nn.LeakyReLU(0.01): alpha defaults to 0.01")
+    assert_close(output, ref.reference_leaky_output(21, 0.01), "the output of with_leaky_relu(model)", RTOL, ATOL)
+
+
+@LEAKY
+def test_every_relu_and_only_relu_is_replaced(student):
+    """replaces every nn.ReLU by nn.LeakyReLU(alpha) and keeps every other module (tanh, GELU, Linear)"""
+    alpha = 0.2
+    _, (types, slopes), output, *_ = student_copy(student, 22, alpha, kind="mixed")
+    original_types, _, _ = ref.original(22, kind="mixed")
+    expected = ["LeakyReLU" if t == "ReLU" else t for t in original_types]
+    if types != expected:
+        raise CheckFailure(f"with_leaky_relu on a network of {', '.join(original_types)} gave one of "
+                           f"{', '.join(types)}; replace each ReLU, and only the ReLUs")
+    if any(s != alpha for t, s in zip(types, slopes) if t == "LeakyReLU"):
+        raise CheckFailure(f"with_leaky_relu(model, {alpha}) made a Leaky ReLU of another slope: "
+                           "use nn.LeakyReLU(alpha)")
+    assert_close(output, ref.reference_leaky_output(22, alpha, kind="mixed"),
+                 "the output of with_leaky_relu on a network with ReLU, tanh and GELU", RTOL, ATOL)
+
+
+def assert_original_unchanged(result, seed, kind, what):
+    is_original, _, _, (types, _), output, params = result
+    expected_types, expected_output, expected_params = ref.original(seed, kind)
+    if is_original or types != expected_types:
+        raise CheckFailure(f"with_leaky_relu changed the original model's modules{what}: build the new model "
+                           "on a copy (copy.deepcopy) and return the copy")
+    if len(params) != len(expected_params) or not all(np.array_equal(a, e) for a, e in zip(params, expected_params)):
+        raise CheckFailure(f"the original model's parameters changed{what}: the copy needs parameters of its own "
+                           "(copy.deepcopy), not the original's Linear layers")
+    assert_close(output, expected_output, f"the original model's output{what}", RTOL, ATOL)
+
+
+@LEAKY
+def test_the_original_model_is_left_unchanged(student):
+    """leaves the original model exactly as it was: its modules, weights and output"""
+    for seed, kind in [(23, "relu"), (24, "mixed")]:
+        assert_original_unchanged(student_copy(student, seed, 0.1, kind), seed, kind, "")
+
+
+@LEAKY
+def test_the_copy_has_parameters_of_its_own(student):
+    """returns a copy with parameters of its own: changing (training) the copy leaves the original alone"""
+    for seed, kind in [(25, "relu"), (26, "mixed")]:
+        assert_original_unchanged(student_copy(student, seed, 0.1, kind, change_copy=True), seed, kind,
+                                  " after the copy's parameters were changed")

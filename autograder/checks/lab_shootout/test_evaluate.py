@@ -1,0 +1,85 @@
+"""Hidden checks of evaluate: the mean loss and the arg-max accuracy, recomputed by the grader on a
+model and data it rebuilds from the same seed; eval mode, no gradients, and the model left as it was."""
+import numpy as np
+import pytest
+
+from autograder.checking import CheckFailure, assert_close
+
+from . import references as ref
+
+EVALUATE = pytest.mark.cell("test_evaluate")
+# float32 forward pass against the grader's float64 one
+RTOL, ATOL = 1e-5, 1e-6
+
+
+def assert_loss(result, seed, kind):
+    loss, _, _ = ref.reference_scores(seed, kind)
+    assert_close(np.float64(result.loss), loss, f"{result.what}: the loss", RTOL, ATOL)
+
+
+def assert_accuracy(result, seed, kind):
+    _, accuracy, n = ref.reference_scores(seed, kind)
+    if abs(result.accuracy - accuracy) > 1.0 / n + 1e-9:  # one row whose top two logits tie in float32
+        raise CheckFailure(f"{result.what}: the accuracy is off by {abs(result.accuracy - accuracy):.3f}; "
+                           "count the rows whose largest logit is at the label's index, divided by the number of rows")
+
+
+@EVALUATE
+@pytest.mark.parametrize("kind", ["plain", "dropout_bn"])
+def test_evaluate_returns_the_mean_cross_entropy(student, kind):
+    """returns the mean cross-entropy over the rows (not the sum)"""
+    assert_loss(ref.Evaluation(student, 10, kind, "eval"), 10, kind)
+
+
+@EVALUATE
+@pytest.mark.parametrize("kind", ["plain", "dropout_bn"])
+def test_evaluate_returns_the_arg_max_accuracy(student, kind):
+    """returns the fraction of rows whose largest logit is at the label's index"""
+    assert_accuracy(ref.Evaluation(student, 11, kind, "eval"), 11, kind)
+
+
+@EVALUATE
+def test_evaluate_runs_the_model_in_eval_mode_without_gradients(student):
+    """scores a model that is in training mode as in eval mode (dropout off, batch-norm running statistics), without gradients"""
+    result = ref.Evaluation(student, 12, "dropout_bn", "train")
+    if any(training for _, training in result.forwards):
+        raise CheckFailure(f"{result.what}: the model ran in training mode; call model.eval() first")
+    if any(grad_enabled for grad_enabled, _ in result.forwards):
+        raise CheckFailure(f"{result.what}: the model ran with gradients enabled; use torch.no_grad()")
+    assert_loss(result, 12, "dropout_bn")
+    assert_accuracy(result, 12, "dropout_bn")
+    if result.has_grad:
+        raise CheckFailure(f"{result.what}: the model's parameters have gradients afterwards; evaluate should not "
+                           "run a backward pass")
+
+
+@EVALUATE
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_evaluate_leaves_the_model_in_the_mode_it_found_it(student, mode):
+    """leaves the model in training mode if it was in training mode, and in eval mode if it was in eval mode"""
+    result = ref.Evaluation(student, 13, "dropout_bn", mode)
+    if result.training_after != (mode == "train"):
+        now = "training" if result.training_after else "eval"
+        raise CheckFailure(f"{result.what}: afterwards the model is in {now} mode; restore the mode it was in "
+                           "(model.training before, model.train(mode) after)")
+
+
+@EVALUATE
+def test_evaluate_leaves_the_parameters_and_buffers_unchanged(student):
+    """changes none of the model's parameters or buffers (batch-norm running statistics included)"""
+    result = ref.Evaluation(student, 14, "dropout_bn", "train")
+    expected = ref.reference_state(14, "dropout_bn")
+    # the running statistics were accumulated in float32 on another number of threads: equal up to rounding;
+    # one forward pass in training mode moves them by a tenth of the way to the batch's statistics
+    if len(result.state) != len(expected) or not all(
+            np.shape(a) == np.shape(e) and np.allclose(a, e, rtol=1e-5, atol=1e-6) for a, e in zip(result.state, expected)):
+        raise CheckFailure(f"{result.what} changed the model's parameters or buffers (batch normalisation updates "
+                           "its running statistics on a forward pass in training mode)")
+
+
+@EVALUATE
+def test_evaluate_returns_two_python_floats(student):
+    """returns (loss, accuracy) as two Python floats, not tensors"""
+    result = ref.Evaluation(student, 15, "plain", "eval")
+    if not all(result.are_floats):
+        raise CheckFailure(f"{result.what} returned tensors or other types; return Python floats (tensor.item())")
