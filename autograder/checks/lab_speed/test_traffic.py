@@ -1,0 +1,118 @@
+"""Hidden checks of the byte counts: elementwise_traffic and the unfused and fused bias + activation."""
+import pytest
+
+from autograder.checking import CheckFailure
+
+from .references import (HUGE_NUMELS, NUMPY_DTYPES, TORCH_DTYPES, assert_exact_int, assert_python_int,
+                         call_with_dtype, describe, expected_bytes)
+
+TRAFFIC = pytest.mark.cell("test_elementwise_traffic")
+# name -> passes over memory of the bias + activation pairs
+PAIRS = {"unfused_bias_activation_traffic": 4, "fused_bias_activation_traffic": 2}
+
+
+def for_each_pair():
+    return pytest.mark.parametrize("function", [pytest.param(f, id=f, marks=pytest.mark.cell(f"test_{f}"))
+                                                for f in PAIRS])
+
+
+def check_traffic(student, numel, kind, name, n_inputs, n_outputs):
+    result = call_with_dtype(student, "elementwise_traffic", numel, kind, name, n_inputs, n_outputs)
+    assert_exact_int(result, expected_bytes(numel, kind, name, n_inputs + n_outputs),
+                     f"elementwise_traffic({numel}, {describe(kind, name)}, {n_inputs}, {n_outputs})")
+
+
+@TRAFFIC
+def test_traffic_counts_every_read_and_every_write(student):
+    """counts the bytes of every tensor read and every tensor written (float32)"""
+    for numel in [0, 1, 7, 1000, 123_457]:
+        for n_inputs, n_outputs in [(1, 1), (2, 1), (3, 1), (1, 2), (0, 1), (2, 2), (1, 0)]:
+            check_traffic(student, numel, "torch", "float32", n_inputs, n_outputs)
+
+
+@TRAFFIC
+def test_traffic_uses_the_element_size_of_each_torch_dtype(student):
+    """uses the element size in bytes of every torch dtype (float16, bfloat16, float64, int8, ...)"""
+    for kind, name in TORCH_DTYPES:
+        check_traffic(student, 1000, kind, name, 1, 1)
+        check_traffic(student, 77, kind, name, 2, 1)
+
+
+@TRAFFIC
+def test_traffic_accepts_numpy_dtypes(student):
+    """accepts numpy dtypes, both np.dtype('float32') and np.float32"""
+    for kind, name in NUMPY_DTYPES:
+        check_traffic(student, 1000, kind, name, 1, 1)
+
+
+@TRAFFIC
+def test_traffic_is_exact_beyond_two_to_the_31_elements(student):
+    """is exact for tensors of more than 2**31 elements (no int32 overflow)"""
+    for numel in HUGE_NUMELS:
+        for kind, name in [("torch", "float32"), ("torch", "bfloat16"), ("numpy", "float64")]:
+            check_traffic(student, numel, kind, name, 1, 1)
+
+
+@TRAFFIC
+def test_traffic_defaults_to_one_input_and_one_output(student):
+    """reads one tensor and writes one when n_inputs and n_outputs are not given"""
+    for numel, (kind, name) in [(1000, ("torch", "float32")), (5, ("torch", "float16")), (2**20, ("numpy", "float64"))]:
+        result = call_with_dtype(student, "elementwise_traffic", numel, kind, name)
+        assert_exact_int(result, expected_bytes(numel, kind, name, 2),
+                         f"elementwise_traffic({numel}, {describe(kind, name)})")
+
+
+@TRAFFIC
+def test_traffic_returns_a_python_int(student):
+    """returns a Python int"""
+    for numel, (kind, name) in [(1000, ("torch", "float32")), (2**20, ("numpy", "float16"))]:
+        assert_python_int(call_with_dtype(student, "elementwise_traffic", numel, kind, name, 1, 1),
+                          f"elementwise_traffic({numel}, {describe(kind, name)}, 1, 1)")
+
+
+def check_pair(student, function, numel, kind, name):
+    result = call_with_dtype(student, function, numel, kind, name)
+    assert_exact_int(result, expected_bytes(numel, kind, name, PAIRS[function]),
+                     f"{function}({numel}, {describe(kind, name)})")
+    return result
+
+
+@for_each_pair()
+def test_pair_counts_its_passes_over_memory(student, function):
+    """counts the right number of passes over memory (float32), the bias not counted"""
+    for numel in [0, 1, 3, 1000, 2**20 + 3]:
+        check_pair(student, function, numel, "torch", "float32")
+
+
+@for_each_pair()
+def test_pair_uses_the_element_size_of_each_dtype(student, function):
+    """uses the element size of every torch and numpy dtype"""
+    for kind, name in TORCH_DTYPES + NUMPY_DTYPES:
+        check_pair(student, function, 4096, kind, name)
+
+
+@for_each_pair()
+def test_pair_is_exact_beyond_two_to_the_31_elements(student, function):
+    """is exact for tensors of more than 2**31 elements"""
+    for numel in HUGE_NUMELS:
+        check_pair(student, function, numel, "torch", "bfloat16")
+        check_pair(student, function, numel, "torch", "float32")
+
+
+@for_each_pair()
+def test_pair_returns_a_python_int(student, function):
+    """returns a Python int"""
+    for numel in [1000, 2**20]:
+        assert_python_int(call_with_dtype(student, function, numel, "torch", "float32"),
+                          f"{function}({numel}, torch.float32)")
+
+
+@pytest.mark.cell("test_fused_bias_activation_traffic")
+def test_fusing_halves_the_traffic(student):
+    """moves half the bytes of the unfused version, for every dtype"""
+    for kind, name in [("torch", "float32"), ("torch", "float16"), ("numpy", "float64")]:
+        fused = call_with_dtype(student, "fused_bias_activation_traffic", 10_000, kind, name).value
+        unfused = expected_bytes(10_000, kind, name, PAIRS["unfused_bias_activation_traffic"])
+        if fused * 2 != unfused:
+            raise CheckFailure(f"fused_bias_activation_traffic(10000, {describe(kind, name)}) is not half "
+                               "the traffic of the two-kernel version")

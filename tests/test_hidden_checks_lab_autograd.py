@@ -1,0 +1,161 @@
+"""The hidden checks of `lab_autograd` pass every correct implementation and fail realistic wrong ones."""
+import pytest
+
+from helpers import failed_checks, hidden_results, released, solution, with_answer
+
+ASSIGNMENT = "lab_autograd"
+
+
+def with_answers(nb, sources):
+    for grade_id, source in sources.items():
+        nb = with_answer(nb, grade_id, source)
+    return nb
+
+
+def function_class(name, forward, backward):
+    """A torch.autograd.Function called `name` with the given method bodies (indented by 8 spaces)."""
+    args = "x, beta" if name == "SwishFunction" else "x"
+    return (f"class {name}(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, {args}):\n{forward}"
+            f"\n    @staticmethod\n    def backward(ctx, grad_output):\n{backward}")
+
+
+def sigmoid(forward=None, backward="        (s,) = ctx.saved_tensors\n        return grad_output * s * (1 - s)\n"):
+    forward = forward or ("        e = torch.exp(-x.abs())\n        s = torch.where(x >= 0, 1 / (1 + e), e / (1 + e))\n"
+                          "        ctx.save_for_backward(s)\n        return s\n")
+    return function_class("SigmoidFunction", forward, backward)
+
+
+GELU_FORWARD = "        ctx.save_for_backward(x)\n        return x * 0.5 * (1 + torch.erf(x / math.sqrt(2)))\n"
+
+
+def gelu(forward=GELU_FORWARD, derivative="cdf + x * pdf"):
+    backward = ("        (x,) = ctx.saved_tensors\n        cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))\n"
+                "        pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)\n"
+                f"        return grad_output * ({derivative})\n")
+    return function_class("GELUFunction", forward, backward)
+
+
+SWISH_BACKWARD = ("        x, s = ctx.saved_tensors\n"
+                  "        return grad_output * (s + ctx.beta * x * s * (1 - s)), None\n")
+
+
+def swish(backward=SWISH_BACKWARD,
+          forward="        s = torch.sigmoid(beta * x)\n        ctx.save_for_backward(x, s)\n        ctx.beta = beta\n"
+                  "        return x * s\n"):
+    return function_class("SwishFunction", forward, backward)
+
+
+NOT_A_FUNCTION = ("class SigmoidFunction:\n    \"\"\"autograd through torch.sigmoid: no backward of its own\"\"\"\n"
+                  "    @staticmethod\n    def apply(x):\n        return torch.sigmoid(x)\n")
+STATE_ON_THE_CLASS = sigmoid(
+    forward="        e = torch.exp(-x.abs())\n"
+            "        SigmoidFunction.s = torch.where(x >= 0, 1 / (1 + e), e / (1 + e))\n"
+            "        return SigmoidFunction.s.clone()\n",
+    backward="        s = SigmoidFunction.s\n        return grad_output * s * (1 - s)\n")
+NAIVE = sigmoid(forward="        ctx.save_for_backward(x)\n        return 1 / (1 + torch.exp(-x))\n",
+                backward="        (x,) = ctx.saved_tensors\n"
+                         "        return grad_output * torch.exp(-x) / (1 + torch.exp(-x)) ** 2\n")
+IN_PLACE = sigmoid(forward="        x.clamp_(-100, 100)  # 'avoids overflow', but changes the caller's tensor\n"
+                           "        s = 1 / (1 + torch.exp(-x))\n        ctx.save_for_backward(s)\n        return s\n")
+TANH_GELU = gelu(forward="        ctx.save_for_backward(x)\n"
+                         "        return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))\n")
+GELU_IN_FLOAT64 = gelu(forward="        x = x.to(torch.float64)  # 'for accuracy'\n" + GELU_FORWARD)
+SWISH_IGNORES_BETA = swish(backward="        x, s = ctx.saved_tensors\n        s1 = torch.sigmoid(x)\n"
+                                    "        return grad_output * (s1 + x * s1 * (1 - s1)), None\n")
+
+VALUES = {"test_forward_values_match_pytorch_in_float64", "test_edge_inputs_in_float64", "test_float32_stays_float32",
+          "test_every_shape_from_0d_to_3d_and_empty"}
+GRADIENTS = {"test_gradients_match_pytorch_for_a_random_upstream_gradient", "test_edge_inputs_in_float64",
+             "test_float32_stays_float32", "test_every_shape_from_0d_to_3d_and_empty",
+             "test_gradient_comes_from_your_backward", "test_two_calls_in_flight_do_not_interfere",
+             "test_passes_gradcheck_in_float64"}
+
+# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+WRONG = [
+    ("SigmoidFunction", sigmoid(backward="        (s,) = ctx.saved_tensors\n        return grad_output * s\n"),
+     GRADIENTS),  # forgets (1 - s)
+    ("SigmoidFunction", sigmoid(backward="        (s,) = ctx.saved_tensors\n        return s * (1 - s)\n"),
+     GRADIENTS),  # ignores grad_output
+    ("SigmoidFunction", NAIVE, {"test_edge_inputs_in_float64", "test_huge_float32_inputs_stay_finite"}),
+    ("SigmoidFunction", NOT_A_FUNCTION, {"test_gradient_comes_from_your_backward"}),
+    ("SigmoidFunction", STATE_ON_THE_CLASS, {"test_two_calls_in_flight_do_not_interfere"}),
+    ("SigmoidFunction", IN_PLACE, {"test_does_not_modify_its_input"}),
+    ("GELUFunction", TANH_GELU, VALUES),
+    ("GELUFunction", gelu(derivative="cdf"), GRADIENTS),  # forgets x * phi(x)
+    ("GELUFunction", GELU_IN_FLOAT64, {"test_float32_stays_float32"}),
+    ("SwishFunction", SWISH_IGNORES_BETA, {"test_swish_honours_beta_in_forward_and_backward",
+                                           "test_swish_with_beta_in_float32", "test_passes_gradcheck_in_float64"}),
+    ("SwishFunction", swish(backward="        x, s = ctx.saved_tensors\n        return grad_output * s, None\n"),
+     GRADIENTS | {"test_swish_honours_beta_in_forward_and_backward"}),  # differentiates as if s did not depend on x
+]
+
+
+@pytest.fixture(scope="module")
+def reference_results():
+    return hidden_results(solution(ASSIGNMENT), ASSIGNMENT)
+
+
+def test_every_test_cell_is_backed_by_hidden_checks(reference_results):
+    from autograder.notebook import test_cells
+    cells = {c.grade_id for c in test_cells(solution(ASSIGNMENT))}
+    assert set(reference_results) == cells
+    assert all(len(checks) >= 4 for checks in reference_results.values())
+
+
+def test_the_reference_solution_passes_every_hidden_check(reference_results):
+    failed = [r.nodeid for checks in reference_results.values() for r in checks if not r.passed]
+    assert failed == []
+
+
+def test_the_released_stub_passes_no_hidden_check():
+    results = hidden_results(released(ASSIGNMENT), ASSIGNMENT)
+    passed = [r.nodeid for checks in results.values() for r in checks if r.passed]
+    assert passed == []
+
+
+def groups(wrong):
+    """Each worker imports torch (seconds): wrong answers run in groups, at most one per answer cell (the
+    three classes are independent, so one cell's mistake cannot cost another cell points)."""
+    by_cell = {}
+    for entry in wrong:
+        by_cell.setdefault(entry[0], []).append(entry)
+    return [[entries[i] for entries in by_cell.values() if i < len(entries)]
+            for i in range(max(len(entries) for entries in by_cell.values()))]
+
+
+@pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, _, _ in group))
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(group):
+    results = hidden_results(with_answers(solution(ASSIGNMENT), {g: source for g, source, _ in group}), ASSIGNMENT)
+    for grade_id, _, must_fail in group:
+        failed = failed_checks(results, f"test_{grade_id}")
+        assert must_fail <= failed, f"{grade_id}: expected {must_fail} to fail, failed: {failed}"
+    wrong_cells = {f"test_{grade_id}" for grade_id, _, _ in group}
+    assert {cell for cell in results if cell not in wrong_cells and failed_checks(results, cell)} == set()
+
+
+# Correct implementations that differ from the reference: torch.sigmoid in forward, the input saved
+# instead of the output, GELU through erfc (more accurate than PyTorch in the left tail), the
+# setup_context style of torch >= 2.0, and a Swish built on the student's own SigmoidFunction.
+RIGHT = [
+    {"SigmoidFunction": sigmoid(forward="        ctx.save_for_backward(x)\n        return torch.sigmoid(x)\n",
+                                backward="        (x,) = ctx.saved_tensors\n        s = torch.sigmoid(x)\n"
+                                         "        return grad_output * s * (1 - s)\n"),
+     "GELUFunction": gelu(forward="        ctx.save_for_backward(x)\n"
+                                  "        return x * 0.5 * torch.erfc(-x / math.sqrt(2))\n",
+                          derivative="0.5 * torch.erfc(-x / math.sqrt(2)) + x * pdf"),
+     "SwishFunction": "class SwishFunction(torch.autograd.Function):\n"
+                      "    @staticmethod\n    def forward(x, beta):\n        return x * torch.sigmoid(beta * x)\n\n"
+                      "    @staticmethod\n    def setup_context(ctx, inputs, output):\n"
+                      "        x, beta = inputs\n        ctx.save_for_backward(x)\n        ctx.beta = beta\n\n"
+                      "    @staticmethod\n    def backward(ctx, grad_output):\n"
+                      "        (x,) = ctx.saved_tensors\n        s = torch.sigmoid(ctx.beta * x)\n"
+                      "        return grad_output * s * (1 + ctx.beta * x * (1 - s)), None\n"},
+    {"SwishFunction": swish(forward="        s = SigmoidFunction.apply(beta * x)\n        ctx.save_for_backward(x, s)\n"
+                                    "        ctx.beta = beta\n        return x * s\n")},
+]
+
+
+@pytest.mark.parametrize("sources", RIGHT, ids=["-".join(s) for s in RIGHT])
+def test_a_different_correct_implementation_gets_full_marks(sources):
+    results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)
+    assert {cell: failed_checks(results, cell) for cell in results if failed_checks(results, cell)} == {}

@@ -1,0 +1,187 @@
+"""The hidden checks of `lab_speed` pass every correct implementation and fail realistic wrong ones."""
+import pytest
+
+from helpers import failed_checks, hidden_results, released, solution, with_answer
+
+ASSIGNMENT = "lab_speed"
+# the reference counts the bias + activation pairs with elementwise_traffic: a mistake there costs points there too
+DEPENDANTS = {"elementwise_traffic": {"test_unfused_bias_activation_traffic", "test_fused_bias_activation_traffic"}}
+VALUE_CHECKS = {"test_traffic_counts_every_read_and_every_write",
+                "test_traffic_uses_the_element_size_of_each_torch_dtype", "test_traffic_accepts_numpy_dtypes",
+                "test_traffic_is_exact_beyond_two_to_the_31_elements",
+                "test_traffic_defaults_to_one_input_and_one_output"}
+PAIR_CHECKS = {"test_pair_counts_its_passes_over_memory", "test_pair_uses_the_element_size_of_each_dtype",
+               "test_pair_is_exact_beyond_two_to_the_31_elements"}
+
+
+def with_answers(nb, sources):
+    for grade_id, source in sources.items():
+        nb = with_answer(nb, grade_id, source)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def reference_results():
+    return hidden_results(solution(ASSIGNMENT), ASSIGNMENT)
+
+
+def test_every_test_cell_is_backed_by_hidden_checks(reference_results):
+    from autograder.notebook import test_cells
+    cells = {c.grade_id for c in test_cells(solution(ASSIGNMENT))}
+    assert set(reference_results) == cells
+    assert all(len(checks) >= 4 for checks in reference_results.values())
+
+
+def test_the_reference_solution_passes_every_hidden_check(reference_results):
+    failed = [r.nodeid for checks in reference_results.values() for r in checks if not r.passed]
+    assert failed == []
+
+
+def test_the_released_stub_passes_no_hidden_check():
+    results = hidden_results(released(ASSIGNMENT), ASSIGNMENT)
+    passed = [r.nodeid for checks in results.values() for r in checks if r.passed]
+    assert passed == []
+
+
+def traffic(expression, itemsize="dtype.itemsize if isinstance(dtype, torch.dtype) else np.dtype(dtype).itemsize"):
+    """An elementwise_traffic that returns `expression` (it has numel, itemsize, n_inputs and n_outputs)."""
+    return ("def elementwise_traffic(numel, dtype, n_inputs=1, n_outputs=1):\n"
+            f"    itemsize = {itemsize}\n    return {expression}\n")
+
+
+RIGHT_TRAFFIC = "numel * itemsize * (n_inputs + n_outputs)"
+
+
+def guarded(signature, expression, guard):
+    check = f"    if {guard}:\n        raise ValueError('not positive')\n" if guard else ""
+    return f"def {signature}:\n{check}    return {expression}\n"
+
+
+def gbps(expression, guard="seconds <= 0"):
+    return guarded("achieved_gbps(nbytes, seconds)", expression, guard)
+
+
+def fraction(expression, guard="peak <= 0"):
+    return guarded("fraction_of_peak(achieved, peak)", expression, guard)
+
+
+def pair(function, body):
+    return f"def {function}(numel, dtype):\n    return {body}\n"
+
+
+def passes(*kernels):
+    """The sum of elementwise_traffic over kernels given as (n_inputs, n_outputs)."""
+    return " + ".join(f"elementwise_traffic(numel, dtype, {i}, {o})" for i, o in kernels)
+
+
+ITEMSIZE = "(dtype.itemsize if isinstance(dtype, torch.dtype) else np.dtype(dtype).itemsize)"
+
+
+# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+WRONG = [
+    ("elementwise_traffic", traffic("numel * itemsize * n_inputs"),  # counts only what is read
+     VALUE_CHECKS),
+    ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize="(torch.finfo(dtype).bits if dtype.is_floating_point "
+                                                            "else torch.iinfo(dtype).bits)"),  # bits, not bytes
+     {"test_traffic_counts_every_read_and_every_write", "test_traffic_uses_the_element_size_of_each_torch_dtype"}),
+    ("elementwise_traffic", traffic("int(np.prod(np.array([numel, itemsize, n_inputs + n_outputs], dtype=np.int32)))"),
+     {"test_traffic_is_exact_beyond_two_to_the_31_elements"}),  # int32 wraps (numpy < 2 on Windows does this silently)
+    ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize="torch.empty(0, dtype=dtype).element_size()"),
+     {"test_traffic_accepts_numpy_dtypes"}),  # torch dtypes only
+    ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize="4"),  # float32 assumed
+     {"test_traffic_uses_the_element_size_of_each_torch_dtype", "test_traffic_accepts_numpy_dtypes"}),
+    ("elementwise_traffic", traffic("float(numel) * itemsize * (n_inputs + n_outputs)"),
+     {"test_traffic_returns_a_python_int"}),
+    ("elementwise_traffic", traffic("np.int64(numel) * itemsize * (n_inputs + n_outputs)"),
+     {"test_traffic_returns_a_python_int"}),
+    ("elementwise_traffic", traffic(RIGHT_TRAFFIC).replace("n_inputs=1, n_outputs=1", "n_inputs=1, n_outputs=0"),
+     {"test_traffic_defaults_to_one_input_and_one_output"}),
+    ("achieved_gbps", gbps("nbytes / seconds / 2**30"),
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
+    ("achieved_gbps", gbps("8 * nbytes / seconds / 1e9"),  # gigabits
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
+    ("achieved_gbps", gbps("nbytes / seconds / 1e9", guard=None),  # ZeroDivisionError, and a negative bandwidth
+     {"test_gbps_rejects_a_time_that_is_not_positive"}),
+    ("achieved_gbps", gbps("nbytes / max(seconds, 1e-12) / 1e9", guard="seconds < 0"),
+     {"test_gbps_rejects_a_time_that_is_not_positive"}),
+    ("achieved_gbps", gbps("np.float32(nbytes / seconds / 1e9)"),
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_returns_a_float"}),
+    ("achieved_gbps", gbps("nbytes // seconds // 10**9"),
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
+    ("fraction_of_peak", fraction("peak / achieved"),
+     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}),
+    ("fraction_of_peak", fraction("100 * achieved / peak"),
+     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}),
+    ("fraction_of_peak", fraction("min(achieved / peak, 1.0)"), {"test_fraction_above_the_peak_and_at_zero"}),
+    ("fraction_of_peak", fraction("achieved / peak", guard=None),
+     {"test_fraction_rejects_a_peak_that_is_not_positive"}),
+    ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", passes((1, 1), (0, 1))),
+     PAIR_CHECKS),  # forgets that the second kernel reads z again: 3 passes
+    ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", passes((2, 1), (1, 1))),
+     PAIR_CHECKS),  # counts the bias as a full tensor: 5 passes
+    ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", "4 * numel * 4"),
+     {"test_pair_uses_the_element_size_of_each_dtype"}),
+    ("fused_bias_activation_traffic",
+     pair("fused_bias_activation_traffic", "unfused_bias_activation_traffic(numel, dtype)"),
+     PAIR_CHECKS | {"test_fusing_halves_the_traffic"}),  # fusing counted as 4 passes
+    ("fused_bias_activation_traffic", pair("fused_bias_activation_traffic", passes((2, 1))),
+     PAIR_CHECKS | {"test_fusing_halves_the_traffic"}),  # the bias counted as a full tensor
+    ("fused_bias_activation_traffic",
+     pair("fused_bias_activation_traffic", "unfused_bias_activation_traffic(numel, dtype) / 2"),
+     {"test_pair_returns_a_python_int"}),
+]
+
+
+# Each worker imports torch (seconds): the wrong implementations run in groups, at most one per answer cell,
+# with the pairs written without elementwise_traffic so that one cell's mistake cannot cost another cell points.
+INDEPENDENT = {"unfused_bias_activation_traffic": pair("unfused_bias_activation_traffic", f"4 * numel * {ITEMSIZE}"),
+               "fused_bias_activation_traffic": pair("fused_bias_activation_traffic", f"2 * numel * {ITEMSIZE}")}
+
+
+def groups(wrong):
+    """Lists of (grade_id, source, must_fail) with at most one entry per answer cell."""
+    by_cell = {}
+    for grade_id, source, must_fail in wrong:
+        by_cell.setdefault(grade_id, []).append((grade_id, source, must_fail))
+    return [[entries[i] for entries in by_cell.values() if i < len(entries)]
+            for i in range(max(len(entries) for entries in by_cell.values()))]
+
+
+@pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, _, _ in group))
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(group):
+    sources = {**INDEPENDENT, **{grade_id: source for grade_id, source, _ in group}}
+    results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)
+    for grade_id, _, must_fail in group:
+        failed = failed_checks(results, f"test_{grade_id}")
+        assert must_fail <= failed, f"{grade_id}: expected {must_fail} to fail, failed: {failed}"
+    wrong_cells = {f"test_{grade_id}" for grade_id, _, _ in group}
+    assert {cell for cell in results if cell not in wrong_cells and failed_checks(results, cell)} == set()
+
+
+def test_a_wrong_elementwise_traffic_costs_points_in_the_cells_that_use_it():
+    results = hidden_results(with_answer(solution(ASSIGNMENT), "elementwise_traffic", WRONG[0][1]), ASSIGNMENT)
+    assert {cell for cell in results if failed_checks(results, cell)} == \
+        {"test_elementwise_traffic"} | DEPENDANTS["elementwise_traffic"]
+
+
+# Correct implementations that differ from the reference.
+RIGHT = [
+    {"elementwise_traffic": "def elementwise_traffic(numel, dtype, n_inputs=1, n_outputs=1):\n"
+                            "    if isinstance(dtype, torch.dtype):\n"
+                            "        size = torch.empty((), dtype=dtype).element_size()\n"
+                            "    else:\n        size = np.empty(0, dtype=dtype).itemsize\n"
+                            "    return (n_inputs + n_outputs) * size * numel\n",
+     "unfused_bias_activation_traffic": pair("unfused_bias_activation_traffic", passes((1, 1), (1, 1))),
+     "fused_bias_activation_traffic": pair("fused_bias_activation_traffic", "elementwise_traffic(numel, dtype)")},
+    {"achieved_gbps": gbps("np.float64(nbytes) / 1e9 / seconds", guard="not seconds > 0"),
+     "fraction_of_peak": fraction("np.divide(achieved, peak)")},
+    {"unfused_bias_activation_traffic": pair("unfused_bias_activation_traffic", f"4 * numel * {ITEMSIZE}"),
+     "fused_bias_activation_traffic": pair("fused_bias_activation_traffic",
+                                           "unfused_bias_activation_traffic(numel, dtype) // 2")},
+]
+
+
+@pytest.mark.parametrize("sources", RIGHT, ids=["-".join(s) for s in RIGHT])
+def test_a_different_correct_implementation_gets_full_marks(sources):
+    results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)
+    assert {cell: failed_checks(results, cell) for cell in results if failed_checks(results, cell)} == {}
