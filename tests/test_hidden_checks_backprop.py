@@ -165,6 +165,7 @@ WRONG = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("grade_id, source, must_fail", WRONG, ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
     results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)
@@ -222,6 +223,7 @@ RIGHT = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sources", RIGHT, ids=["-".join(s) for s in RIGHT])
 def test_a_different_correct_implementation_gets_full_marks(sources):
     results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)

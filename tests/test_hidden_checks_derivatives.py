@@ -140,6 +140,7 @@ WRONG = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("grade_id, source, must_fail", WRONG,
                          ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
@@ -192,6 +193,7 @@ RIGHT = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("grade_id, source", RIGHT, ids=[f"{g}-{i}" for i, (g, _) in enumerate(RIGHT)])
 def test_a_different_correct_implementation_gets_full_marks(grade_id, source):
     results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)

@@ -93,6 +93,7 @@ WRONG = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("grade_id, source, must_fail", WRONG, ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
     results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)
@@ -126,6 +127,7 @@ RIGHT = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sources", RIGHT, ids=[f"{'-'.join(s)}-{i}" for i, s in enumerate(RIGHT)])
 def test_a_different_correct_implementation_gets_full_marks(sources):
     nb = solution(ASSIGNMENT)

@@ -147,6 +147,7 @@ def groups(wrong):
             for i in range(max(len(entries) for entries in by_cell.values()))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, _, _ in group))
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(group):
     sources = {**INDEPENDENT, **{grade_id: source for grade_id, source, _ in group}}
@@ -181,6 +182,7 @@ RIGHT = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sources", RIGHT, ids=["-".join(s) for s in RIGHT])
 def test_a_different_correct_implementation_gets_full_marks(sources):
     results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)

@@ -29,11 +29,6 @@ def test_the_released_stub_passes_no_hidden_check():
     assert passed == []
 
 
-def test_points_total_between_12_and_15():
-    from autograder.notebook import test_cells
-    assert 12 <= sum(c.points for c in test_cells(solution(ASSIGNMENT))) <= 15
-
-
 CHECKED_DENSE = ("def dense_forward(X, W, b):\n"
                  "    if X.shape[1] != W.shape[0] or b.shape != (W.shape[1],):\n"
                  "        raise ValueError(f'X {X.shape}, W {W.shape}, b {b.shape}')\n")
@@ -107,6 +102,7 @@ WRONG = [
 DEPENDANTS = {"dense_forward": {"test_mlp_forward"}}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("grade_id, source, must_fail", WRONG,
                          ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
@@ -134,6 +130,7 @@ RIGHT = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("grade_id, source", RIGHT, ids=[f"{g}-{i}" for i, (g, _) in enumerate(RIGHT)])
 def test_a_different_correct_implementation_gets_full_marks(grade_id, source):
     results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)
