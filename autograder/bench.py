@@ -9,7 +9,6 @@ import argparse
 import copy
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile

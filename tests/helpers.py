@@ -41,3 +41,20 @@ def hidden_results(nb, assignment="activations"):
 def failed_checks(by_cell, grade_id):
     """Names of the failed checks of one cell, without the parameter part ("test_x[sigmoid]" -> "test_x")."""
     return {r.nodeid.split("::")[-1].split("[")[0] for r in by_cell.get(grade_id, []) if not r.passed}
+
+
+def with_answers(nb, sources: dict):
+    """A copy of `nb` with several answer cells replaced: {grade_id: source}."""
+    for grade_id, source in sources.items():
+        nb = with_answer(nb, grade_id, source)
+    return nb
+
+
+def assert_wrong_answer_loses_points_where_due(assignment, grade_id, source, must_fail, dependants=()):
+    """With `source` in cell `grade_id`, the checks `must_fail` of its test cell fail, and no test cell
+    loses a point but its own and those of `dependants` (cells whose functions call this one)."""
+    results = hidden_results(with_answer(solution(assignment), grade_id, source), assignment)
+    failed = failed_checks(results, f"test_{grade_id}")
+    assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
+    others = {cell for cell in results if cell != f"test_{grade_id}" and failed_checks(results, cell)}
+    assert others <= set(dependants), f"points lost in other cells too: {others}"

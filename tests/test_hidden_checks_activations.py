@@ -1,30 +1,7 @@
 """The hidden checks of `activations` pass every correct implementation and fail realistic wrong ones."""
 import pytest
 
-from helpers import failed_checks, hidden_results, released, solution, with_answer
-
-
-@pytest.fixture(scope="module")
-def reference_results():
-    return hidden_results(solution())
-
-
-def test_every_test_cell_is_backed_by_hidden_checks(reference_results):
-    from autograder.notebook import test_cells
-    cells = {c.grade_id for c in test_cells(solution())}
-    assert set(reference_results) == cells
-    assert all(len(checks) >= 4 for checks in reference_results.values())
-
-
-def test_the_reference_solution_passes_every_hidden_check(reference_results):
-    failed = [r.nodeid for checks in reference_results.values() for r in checks if not r.passed]
-    assert failed == []
-
-
-def test_the_released_stub_passes_no_hidden_check():
-    results = hidden_results(released())
-    passed = [r.nodeid for checks in results.values() for r in checks if r.passed]
-    assert passed == []
+from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answer
 
 
 # (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
@@ -83,13 +60,8 @@ WRONG = [
 @pytest.mark.parametrize("grade_id, source, must_fail", WRONG,
                          ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
-    results = hidden_results(with_answer(solution(), grade_id, source))
-    failed = failed_checks(results, f"test_{grade_id}")
-    assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
-    # the mistake costs points in its own cell only
-    others = {cell: failed_checks(results, cell) for cell in results if cell != f"test_{grade_id}"}
     dependants = {"sigmoid": {"test_silu", "test_swish"}, "softmax": {"test_log_softmax"}}.get(grade_id, set())
-    assert {cell for cell, f in others.items() if f} <= dependants
+    assert_wrong_answer_loses_points_where_due("activations", grade_id, source, must_fail, dependants)
 
 
 # Correct implementations that differ from the reference, some more accurate than PyTorch.

@@ -1,15 +1,9 @@
 """The hidden checks of `lab_autograd` pass every correct implementation and fail realistic wrong ones."""
 import pytest
 
-from helpers import failed_checks, hidden_results, released, solution, with_answer
+from helpers import failed_checks, hidden_results, solution, with_answers
 
 ASSIGNMENT = "lab_autograd"
-
-
-def with_answers(nb, sources):
-    for grade_id, source in sources.items():
-        nb = with_answer(nb, grade_id, source)
-    return nb
 
 
 def function_class(name, forward, backward):
@@ -88,29 +82,6 @@ WRONG = [
     ("SwishFunction", swish(backward="        x, s = ctx.saved_tensors\n        return grad_output * s, None\n"),
      GRADIENTS | {"test_swish_honours_beta_in_forward_and_backward"}),  # differentiates as if s did not depend on x
 ]
-
-
-@pytest.fixture(scope="module")
-def reference_results():
-    return hidden_results(solution(ASSIGNMENT), ASSIGNMENT)
-
-
-def test_every_test_cell_is_backed_by_hidden_checks(reference_results):
-    from autograder.notebook import test_cells
-    cells = {c.grade_id for c in test_cells(solution(ASSIGNMENT))}
-    assert set(reference_results) == cells
-    assert all(len(checks) >= 4 for checks in reference_results.values())
-
-
-def test_the_reference_solution_passes_every_hidden_check(reference_results):
-    failed = [r.nodeid for checks in reference_results.values() for r in checks if not r.passed]
-    assert failed == []
-
-
-def test_the_released_stub_passes_no_hidden_check():
-    results = hidden_results(released(ASSIGNMENT), ASSIGNMENT)
-    passed = [r.nodeid for checks in results.values() for r in checks if r.passed]
-    assert passed == []
 
 
 def groups(wrong):

@@ -1,7 +1,7 @@
 """The hidden checks of `lab_speed` pass every correct implementation and fail realistic wrong ones."""
 import pytest
 
-from helpers import failed_checks, hidden_results, released, solution, with_answer
+from helpers import failed_checks, hidden_results, solution, with_answer, with_answers
 
 ASSIGNMENT = "lab_speed"
 # the reference counts the bias + activation pairs with elementwise_traffic: a mistake there costs points there too
@@ -12,35 +12,6 @@ VALUE_CHECKS = {"test_traffic_counts_every_read_and_every_write",
                 "test_traffic_defaults_to_one_input_and_one_output"}
 PAIR_CHECKS = {"test_pair_counts_its_passes_over_memory", "test_pair_uses_the_element_size_of_each_dtype",
                "test_pair_is_exact_beyond_two_to_the_31_elements"}
-
-
-def with_answers(nb, sources):
-    for grade_id, source in sources.items():
-        nb = with_answer(nb, grade_id, source)
-    return nb
-
-
-@pytest.fixture(scope="module")
-def reference_results():
-    return hidden_results(solution(ASSIGNMENT), ASSIGNMENT)
-
-
-def test_every_test_cell_is_backed_by_hidden_checks(reference_results):
-    from autograder.notebook import test_cells
-    cells = {c.grade_id for c in test_cells(solution(ASSIGNMENT))}
-    assert set(reference_results) == cells
-    assert all(len(checks) >= 4 for checks in reference_results.values())
-
-
-def test_the_reference_solution_passes_every_hidden_check(reference_results):
-    failed = [r.nodeid for checks in reference_results.values() for r in checks if not r.passed]
-    assert failed == []
-
-
-def test_the_released_stub_passes_no_hidden_check():
-    results = hidden_results(released(ASSIGNMENT), ASSIGNMENT)
-    passed = [r.nodeid for checks in results.values() for r in checks if r.passed]
-    assert passed == []
 
 
 def traffic(expression, itemsize="dtype.itemsize if isinstance(dtype, torch.dtype) else np.dtype(dtype).itemsize"):
