@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Busy-waiting OpenMP threads slow shared 2-core machines down several times.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: book test test-quick venv sandbox-tools release bench-grade clean
+.PHONY: book test test-quick venv sandbox-tools browser release bench-grade clean
 
 venv: $(VENV)/.installed $(VENV)/mathjax/mathjax/tex-chtml.js
 
@@ -18,6 +18,12 @@ sandbox-tools:
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } || \
 	  echo "WARNING: bubblewrap is missing and could not be installed (apt-get install bubblewrap as root)"
+
+# The book's test renders a page in headless Chromium (Debian package) to prove math typesets offline.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "WARNING: chromium is missing and could not be installed: the offline-math browser test will be skipped"
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,7 +43,7 @@ $(VENV)/mathjax/mathjax/tex-chtml.js:
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: venv sandbox-tools
+test: venv sandbox-tools browser
 	$(BIN)/python -m pytest tests
 
 # The quick part: everything but the slow checks (book build, full grading runs).
