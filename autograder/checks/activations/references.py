@@ -11,22 +11,16 @@ def _t(x):
     return torch.from_numpy(np.array(x, dtype=np.float64))
 
 
-def elementwise(name, x, **kwargs):
-    """f(x) in float64 for every elementwise activation of the assignment."""
-    t = _t(x)
+def torch_activation(name, t, **kwargs):
+    """f(t) for a float64 tensor `t` (gradients flow), by PyTorch's function matching the activation `name`."""
     if name == "identity":
-        return np.array(x, dtype=np.float64)
-    if name == "softplus":
-        # PyTorch's softplus returns x above its threshold (off by up to 2e-9): use the exact form.
-        beta = kwargs.get("beta", 1.0)
-        return np.logaddexp(0.0, beta * np.asarray(x, dtype=np.float64)) / beta
+        return t * 1.0
     if name == "swish":
-        beta = kwargs.get("beta", 1.0)
-        return (t * torch.sigmoid(beta * t)).numpy()
+        return t * torch.sigmoid(kwargs.get("beta", 1.0) * t)
     if name == "prelu":
-        alpha = np.asarray(kwargs["alpha"], dtype=np.float64)
-        flat = t.reshape(-1, alpha.size)  # F.prelu's channels are dim 1; ours are the last axis
-        return F.prelu(flat, _t(alpha.reshape(-1))).reshape(t.shape).numpy()
+        alpha = _t(kwargs["alpha"]).reshape(-1)
+        # F.prelu's channels are dim 1; ours are the last axis
+        return F.prelu(t.reshape(-1, alpha.numel()), alpha).reshape(t.shape)
     functions = {
         "sigmoid": torch.sigmoid,
         "tanh": torch.tanh,
@@ -37,7 +31,17 @@ def elementwise(name, x, **kwargs):
         "gelu": lambda t: F.gelu(t, approximate=kwargs.get("approximate", "none")),
         "silu": F.silu,
     }
-    return functions[name](t).numpy()
+    return functions[name](t)
+
+
+def elementwise(name, x, **kwargs):
+    """f(x) in float64 for every elementwise activation of the assignment."""
+    if name == "softplus":
+        # PyTorch's softplus returns x above its threshold (off by up to 2e-9): use the exact form.
+        beta = kwargs.get("beta", 1.0)
+        return np.logaddexp(0.0, beta * np.asarray(x, dtype=np.float64)) / beta
+    with torch.no_grad():
+        return torch_activation(name, _t(x), **kwargs).numpy()
 
 
 def softmax(x, axis=-1, temperature=1.0):
