@@ -20,6 +20,12 @@ CALL_TIMEOUT_S = 10  # default wall-clock limit of one call of a student's funct
 GRADING_ENV = {"ACTLAB_SMOKE": "1"}
 
 
+def hidden_packages(assignment: str) -> tuple:
+    """Packages a submission may not import. The numpy assignments are answered with numpy: PyTorch
+    (whose autograd would answer any backward pass) is not importable where their code runs."""
+    return () if assignment.startswith("lab_") else ("torch",)
+
+
 def assignments() -> list[str]:
     """Every assignment id: the folders of solutions/ that hold `<id>/<id>.ipynb`."""
     return sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").is_file())

@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import re
 import shutil
+import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,11 +109,10 @@ class Course:
         self.out = out.resolve()
         self.root = self.out / "nbgrader"
         self.db_url = db_url or f"sqlite:///{self.out / 'gradebook.db'}"
-        # Student code must not see the gradebook, other students' work or the hidden checks.
-        hidden = [self.out, submissions.resolve()]
-        if self.db_url.startswith("sqlite:///"):
-            hidden.append(Path(self.db_url[len("sqlite:///"):]).resolve().parent)
-        self.sandbox = Sandbox(hide=hidden, enabled=sandboxed)
+        # Student code must not see the gradebook (nor its server's socket), other students' work or the
+        # hidden checks.
+        hidden = [self.out, submissions.resolve(), *gradebook_folders(self.db_url)]
+        self.sandbox = Sandbox(hide=hidden, enabled=sandboxed, hidden_packages=course.hidden_packages(assignment))
         self.source = notebook.read_source(course.source_notebook(assignment))
         self.cells = notebook.test_cells(self.source)
         self.fingerprint = grader_fingerprint(assignment)
@@ -152,18 +152,34 @@ class Course:
             text = re.sub(re.escape(folder) + r"[^\s'\"]*", "<hidden path>", text)
         return text
 
-    def scratch(self, student_id: str) -> Path:
-        """The folders a student's sandboxed processes may write to live under here."""
-        return self.out / "sandbox" / student_id
+    def autograde_deadline(self, submitted) -> float:
+        """Seconds nbgrader may take in all: every code cell its limit, plus the kernel's start and stop."""
+        cells = sum(1 for c in submitted.cells if c.get("cell_type") == "code")
+        return self.cell_timeout * (cells + 1) + 120
 
-    def autograde(self, student_id: str) -> str | None:
-        """Run nbgrader autograde, its kernel sandboxed; return None, or why it failed."""
-        SandboxedKernelManager.jail = KernelJail(
-            self.sandbox, self.autograded_path(student_id).parent, self.scratch(student_id) / "kernel")
-        result = self.api.autograde(self.assignment, student_id, force=True, create=True)
+    def autograde(self, student_id: str, deadline: float) -> str | None:
+        """Run nbgrader autograde, its kernel sandboxed, for at most `deadline` seconds; return None, or why
+        it failed. nbgrader runs in a daemon thread: if it does not return in time, its kernel is killed
+        and the grader goes on without waiting for it."""
+        jail = SandboxedKernelManager.jail = KernelJail(self.sandbox)
+        outcome = []
+
+        def run():
+            try:
+                outcome.append(self.api.autograde(self.assignment, student_id, force=True, create=True))
+            except Exception as exc:
+                outcome.append({"success": False, "error": f"{type(exc).__name__}: {exc}"})
+        thread = threading.Thread(target=run, daemon=True, name=f"nbgrader {student_id}")
+        thread.start()
+        thread.join(deadline)
+        jail.close()  # kills whatever of the kernel is left, removes its sockets
+        if not outcome:
+            log.warning("nbgrader did not finish %s within %g s; its kernel was stopped", student_id, deadline)
+            return f"it did not finish within {deadline:g} s"
+        result = outcome[0]
         if result["success"]:
             return None
-        text = f"{result.get('log') or ''}\n{result.get('error') or ''}"
+        text = printable(f"{result.get('log') or ''}\n{result.get('error') or ''}", keep_newlines=True)
         causes = [line.strip() for line in text.splitlines()
                   if re.match(r"^\s*[A-Za-z_.]*(Error|Exception|Timeout)\b.*:", line) and "NbGraderException" not in line]
         log.warning("nbgrader autograde failed for %s:\n%s", student_id, text[-3000:])
@@ -186,6 +202,19 @@ class Course:
             gb.db.commit()
 
 
+def gradebook_folders(db_url: str) -> list[Path]:
+    """The folders that hold the gradebook: a sqlite file's folder, or a database server's Unix socket folder."""
+    from sqlalchemy.engine import make_url
+    url = make_url(db_url)
+    if url.drivername.startswith("sqlite"):
+        return [Path(url.database).resolve().parent] if url.database else []
+    host_parameter = url.query.get("host", ())
+    hosts = [url.host or "", *([host_parameter] if isinstance(host_parameter, str) else host_parameter)]
+    sockets = [Path(h) for h in hosts if h.startswith("/")]
+    # libpq's default socket folders, for a URL that names no host
+    return sockets or [Path(p) for p in ("/run/postgresql", "/var/run/postgresql", "/tmp") if Path(p).is_dir()]
+
+
 def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade:
     """Grade one submission; never raises: what went wrong becomes a reason and zero points."""
     grade = StudentGrade(student_id, course_run.assignment, course_run.cells)
@@ -199,8 +228,9 @@ def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade:
             target.parent.mkdir(parents=True)
             shutil.copyfile(path, target)  # only the notebook: no file beside it comes along
             # nbgrader mostly waits for its kernel: run the hidden checks meanwhile
+            deadline = course_run.autograde_deadline(submitted)
             with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                autograding = pool.submit(course_run.autograde, student_id)
+                autograding = pool.submit(course_run.autograde, student_id, deadline)
                 grade.checks = check_submission(course_run, submitted, grade)
                 failure = autograding.result()
             if failure:
@@ -267,16 +297,17 @@ def check_submission(course_run: Course, submitted, grade: StudentGrade) -> list
     for cell in course_run.cells:
         if cell.grade_id not in present:
             grade.problems.append(f"the test cell {cell.grade_id} was missing; nbgrader put it back")
+    sandbox = course_run.sandbox if course_run.sandbox.enabled else None
     code = StudentCode(notebook.code_to_run(submitted, test_ids), call_timeout=course_run.call_timeout,
-                       start_timeout=course_run.cell_timeout * 2, sandbox=course_run.sandbox if course_run.sandbox.enabled else None,
-                       scratch=course_run.scratch(grade.student_id) / "worker")
+                       cell_timeout=course_run.cell_timeout, start_timeout=course_run.cell_timeout * 3,
+                       sandbox=sandbox, hidden_packages=course_run.sandbox.hidden_packages)
     try:
-        code.ensure_started()
-    except StudentCallError as exc:
-        grade.problems.append(str(exc))
-    for error in code.cell_errors:
-        grade.problems.append(f"cell {error['cell']}: {course_run.redact(error['error'])}")
-    try:
+        try:
+            code.ensure_started()
+        except StudentCallError as exc:
+            grade.problems.append(course_run.redact(str(exc)))
+        for error in code.cell_errors:
+            grade.problems.append(f"cell {error['cell']}: {course_run.redact(error['error'])}")
         results = run_checks(course_run.assignment, code)
     finally:
         code.close()
@@ -348,15 +379,25 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     results.sort(key=lambda g: g.student_id)
     problems += [f"the grader failed on {g.student_id}'s submission (see the log above)" for g in results
                  if g.grader_failed]
+    problems += [f"{g.student_id}'s grade could not be written to the gradebook (see the log above)"
+                 for g in results if not g.recorded]
     write_csv(results, out / "grades.csv")
     return results, problems
 
 
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """`text` (which a student may have written) safe for a terminal: no escape sequence, no control
+    character and, unless kept, no line break that could forge a line of the grader's own."""
+    allowed = "\n" if keep_newlines else ""
+    return "".join(c if c.isprintable() or c in allowed else ("\u23ce" if c in "\r\n" else "\ufffd")
+                   for c in text)
+
+
 def _report(grade: StudentGrade, bar) -> StudentGrade:
     reasons = grade.problems + grade.lost_points()
-    bar.write(f"{grade.student_id}: {grade.score:g}/{grade.max_score:g}"
-              + (" (unchanged since the last run)" if grade.reused else "")
-              + (" | " + " | ".join(reasons) if reasons else ""))
+    bar.write(printable(f"{grade.student_id}: {grade.score:g}/{grade.max_score:g}"
+                        + (" (unchanged since the last run)" if grade.reused else "")
+                        + (" | " + " | ".join(reasons) if reasons else "")))
     bar.update(1)
     return grade
 

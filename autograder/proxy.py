@@ -12,9 +12,11 @@ import io
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,9 +78,14 @@ def encode_request_value(value):
 @dataclass
 class CallResult:
     value: object
-    type_name: str = ""
     args_after: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+
+    @property
+    def type_name(self) -> str:
+        """The type of the value as the grader decoded it ("int", "float", "ndarray", "float64", ...):
+        never a name the worker reports."""
+        return self.value.type_name if isinstance(self.value, Opaque) else type(self.value).__name__
 
 
 def decode_reply_value(data, depth=0):
@@ -115,32 +122,41 @@ class StudentCode:
     hanging (later calls to it fail at once) and the worker restarts for other functions.
     """
 
-    def __init__(self, cells, call_timeout=10.0, start_timeout=60.0, python=sys.executable,
-                 sandbox=None, scratch: Path | None = None):
+    def __init__(self, cells, call_timeout=10.0, cell_timeout=60.0, start_timeout=180.0, python=sys.executable,
+                 sandbox=None, hidden_packages=()):
         self.cells = [{"label": str(label), "source": str(source)} for label, source in cells]
         self.call_timeout = call_timeout
-        self.start_timeout = start_timeout
+        self.cell_timeout = cell_timeout  # one cell, while the notebook's cells run
+        self.start_timeout = start_timeout  # all of them, however often the worker restarts
         self.python = python
-        self.sandbox = sandbox  # a sandbox.Sandbox for untrusted code; None runs the code as it is
-        self.scratch = Path(scratch) if scratch else None  # the only folder the code may write to
+        # a sandbox.Sandbox for untrusted code (its /tmp is the only place the code may write);
+        # None runs the code as it is, in a temporary folder
+        self.sandbox = sandbox
+        # packages the code may not import: the sandbox hides them from the file system; without a
+        # sandbox (the project's own tests) the worker refuses to import them
+        self.hidden_packages = tuple(hidden_packages) or (sandbox.hidden_packages if sandbox else ())
         self.cell_errors: list[dict] = []
         self.hanging: set[str] = set()
         self._process = None
         self._next_id = 0
         self._start_failure = None  # a start that failed once fails at once afterwards
         self._skipped: dict[str, str] = {}  # cells that killed or hung the process, and how
+        self._start_deadline = None  # set by the first start: restarts share one budget
+        self._tmp = None
 
     # -- process management ------------------------------------------------------------------
     def _start(self):
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         argv = [self.python, "-I", str(WORKER), str(request_read), str(reply_write)]
-        if self.scratch is not None:
-            self.scratch.mkdir(parents=True, exist_ok=True)
         if self.sandbox is not None:
-            argv = self.sandbox.command(argv, writable=[self.scratch], cwd=self.scratch)
+            argv, cwd = self.sandbox.command(argv), "/"
+        else:
+            self._tmp = cwd = tempfile.mkdtemp(prefix="worker-")
+        if self._start_deadline is None:
+            self._start_deadline = time.monotonic() + self.start_timeout
         self._process = subprocess.Popen(
-            argv, cwd=self.scratch, pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
+            argv, cwd=cwd, pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             env={"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
                  "MPLBACKEND": "Agg", **course.GRADING_ENV},
@@ -151,22 +167,31 @@ class StudentCode:
         self._replies = reply_read
         self._buffer = b""
         cells = [c for c in self.cells if c["label"] not in self._skipped]
-        self._send({"cells": cells})
-        running = None
+        self._send({"cells": cells, "refuse_imports": list(self.hidden_packages)})
+        expected = iter([c["label"] for c in cells])  # the worker announces each cell once, in order
+        running, cell_deadline = None, self._start_deadline
         while True:
+            deadline = min(cell_deadline, self._start_deadline)
             try:
-                message = self._receive(self.start_timeout, "running your notebook's cells")
+                message = self._receive(deadline - time.monotonic(), "running your notebook's cells")
             except StudentCallError as exc:
-                if running is None or running in self._skipped:
+                if running is None or running in self._skipped or time.monotonic() >= self._start_deadline:
+                    if time.monotonic() >= self._start_deadline:
+                        raise StudentCallError(f"your notebook's cells took more than {self.start_timeout:g} s "
+                                               "in all") from None
                     raise
                 # that cell killed or hung the process: run the notebook again without it
                 self._skipped[running] = str(exc).replace("while running your notebook's cells", "in this cell")
                 return self._start()
             if "running" in message:
-                running = str(message["running"])[:100]
+                if message["running"] != next(expected, None):
+                    self.close()
+                    raise ProtocolError("the worker announced a cell out of order")
+                running, cell_deadline = message["running"], time.monotonic() + self.cell_timeout
                 continue
             break
         if message.get("ready") is not True or not isinstance(message.get("errors"), list):
+            self.close()
             raise ProtocolError("the worker did not start properly")
         self.cell_errors = [{"cell": label, "error": error} for label, error in self._skipped.items()]
         self.cell_errors += [{"cell": str(e.get("cell"))[:100], "error": str(e.get("error"))[:500]}
@@ -183,6 +208,9 @@ class StudentCode:
         self._requests.close() if not self._requests.closed else None
         os.close(self._replies)
         self._process = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
     def __enter__(self):
         self.ensure_started()
@@ -213,7 +241,7 @@ class StudentCode:
         deadline = time.monotonic() + timeout
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._process is None:
                 self.close()
                 raise StudentCallError(f"timed out after {timeout:g} s while {doing}")
             ready, _, _ = select.select([self._replies], [], [], remaining)
@@ -232,10 +260,11 @@ class StudentCode:
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             message = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's stack allows
             self.close()
             raise ProtocolError("the worker sent something that is not a reply") from None
         if not isinstance(message, dict):
+            self.close()
             raise ProtocolError("the worker sent something that is not a reply")
         return message
 
@@ -278,7 +307,7 @@ class StudentCode:
         args_after = reply.get("args_after", [])
         if not isinstance(args_after, list):
             raise ProtocolError("the reply's arguments are malformed")
-        return CallResult(value=decode_reply_value(reply.get("value")), type_name=str(reply.get("type"))[:100],
+        return CallResult(value=decode_reply_value(reply.get("value")),
                           args_after=[None if a is None else decode_reply_value(a) for a in args_after],
                           warnings=[w[:300] for w in warnings[:20]])
 

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import traceback
+import types
 import warnings
 
 import numpy as np
@@ -134,34 +135,53 @@ def serve_call(namespace, request, kept):
     except TypeError as exc:
         return {"ok": False, "error": f"{request['call']} returned {exc.args[0].split('of type ')[-1]}, "
                                       "not a number or an array"}
-    reply["type"] = type(value).__name__
     reply["args_after"] = [encode(a) if isinstance(a, np.ndarray) else None for a in args]
     reply["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught]
     return reply
 
 
-def main():
-    requests = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
-    replies = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
+class RefuseImports:
+    """A meta path finder that makes `import <name>` fail with the reason (used where no sandbox hides them)."""
+
+    def __init__(self, names):
+        self.names = set(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".")[0] in self.names:
+            raise ImportError(f"{fullname} is not available in this assignment: answer it with numpy")
+        return None
+
+
+def main(argv, serve=serve_call, run=run_cells, dumps=json.dumps, loads=json.loads, fail=error_line):
+    # The protocol is bound here, as arguments, before any student code runs, and the student's code gets
+    # a __main__ module of its own: no name it can import or assign (`import __main__`, sys.modules)
+    # reaches the code that answers the grader.
+    requests = os.fdopen(int(argv[1]), "r", encoding="utf-8")
+    replies = os.fdopen(int(argv[2]), "w", encoding="utf-8")
 
     def send(message):
-        replies.write(json.dumps(message) + "\n")
+        replies.write(dumps(message) + "\n")
         replies.flush()
 
-    setup = json.loads(requests.readline())
-    namespace = {"__name__": "__main__"}
-    errors = run_cells(setup["cells"], namespace, lambda label: send({"running": label}))
+    setup = loads(requests.readline())
+    if setup.get("refuse_imports"):
+        sys.meta_path.insert(0, RefuseImports(setup["refuse_imports"]))
+    student = types.ModuleType("__main__")
+    sys.modules["__main__"] = student
+    sys.modules.pop("worker", None)
+    namespace = student.__dict__
+    errors = run(setup["cells"], namespace, lambda label: send({"running": label}))
     send({"ready": True, "errors": errors})
     kept = {}  # results the grader asked to keep for later calls, by key
     for line in requests:
-        request = json.loads(line)
+        request = loads(line)
         try:
-            reply = serve_call(namespace, request, kept)
+            reply = serve(namespace, request, kept)
         except BaseException as exc:  # encoding the answer failed in an unexpected way
-            reply = {"ok": False, "error": error_line(exc)}
+            reply = {"ok": False, "error": fail(exc)}
         reply["id"] = request["id"]
         send(reply)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv)

@@ -1,4 +1,6 @@
 """The worker runs student code apart from the grader and reports exactly what it did."""
+import time
+
 import numpy as np
 import pytest
 
@@ -108,11 +110,77 @@ def test_a_cell_that_ends_the_process_is_skipped_and_the_others_still_count():
         assert [e["cell"] for e in code.cell_errors] == ["b"] and "stopped" in code.cell_errors[0]["error"]
 
 
-def test_a_cell_that_hangs_is_skipped_after_the_start_timeout():
+def test_a_cell_that_hangs_is_skipped_after_the_cell_timeout():
     cells = [("a", "def f():\n    return 1.0"), ("b", "while True:\n    pass")]
-    with StudentCode(cells, start_timeout=1) as code:
+    with StudentCode(cells, cell_timeout=1, start_timeout=20) as code:
         assert code.f() == 1.0
         assert "timed out" in code.cell_errors[0]["error"]
+
+
+# A cell that speaks the protocol itself, on the reply pipe the worker was given (its number is in sys.argv).
+FORGE = "import os, sys, time\nreply = int(sys.argv[2])\n"
+
+
+@pytest.mark.parametrize("source", [
+    # "still running" for ever, the same cell, with no CPU used
+    FORGE + "while True:\n    os.write(reply, b'{\"running\": \"a\"}\\n')\n    time.sleep(0.05)",
+    # "still running", a new cell name each time
+    FORGE + "for i in range(10**6):\n    os.write(reply, b'{\"running\": \"c%d\"}\\n' % i)\n    time.sleep(0.05)",
+])
+def test_a_start_up_that_keeps_saying_it_is_running_ends_within_its_deadline(source):
+    started = time.monotonic()
+    code = StudentCode([("a", source), ("b", "def f():\n    return 1.0")], cell_timeout=2, start_timeout=4)
+    try:
+        code.ensure_started()  # the lying cell is skipped, the others run
+        assert code.f() == 1.0 and code.cell_errors[0]["cell"] == "a"
+    except StudentCallError:
+        pass  # or the whole start-up fails: either way within its deadline
+    finally:
+        code.close()
+    assert time.monotonic() - started < 15
+
+
+@pytest.mark.parametrize("reply", [b"b'[' * 10**6", b"b'{\"a\": ' * 10**5"])
+def test_a_deeply_nested_reply_is_the_students_fault(reply):
+    """At start-up the cell that sent it is skipped; in answer to a call, the call fails; nothing is left running."""
+    source = FORGE + "os.write(reply, " + reply.decode() + " + b'\\n')\n"
+    with StudentCode([("a", source), ("b", "def f():\n    return 1.0")], cell_timeout=5, start_timeout=10) as code:
+        assert code.f() == 1.0
+        assert "not a reply" in code.cell_errors[0]["error"]
+    call = FORGE + "def g():\n    os.write(reply, " + reply.decode() + " + b'\\n')\n    time.sleep(60)"
+    with StudentCode([("a", call)]) as code:
+        with pytest.raises(ProtocolError, match="not a reply"):
+            code.g()
+        assert code._process is None  # the worker was stopped, not left running
+
+
+def test_the_protocol_code_is_out_of_reach_by_name():
+    source = ("import sys, __main__\n"
+              "assert 'worker' not in sys.modules and not hasattr(__main__, 'serve_call')\n"
+              "for module in list(sys.modules.values()):\n"
+              "    if hasattr(module, 'serve_call'):\n"
+              "        module.serve_call = lambda *a: {'ok': True, 'value': 1.0, 'args_after': [None]}\n"
+              "def f(x):\n    x[:] = 0\n    return 2.0\n")
+    with StudentCode([("a", source)]) as code:
+        assert code.cell_errors == []
+        x = np.ones(3)
+        result = code.call("f", x)
+        assert result.value == 2.0
+        assert np.array_equal(result.args_after[0], np.zeros(3))  # the mutation is seen
+
+
+def test_the_type_of_a_result_is_decided_by_the_grader():
+    source = "class int(float):\n    pass\ndef f():\n    return int(3.0)\ndef g():\n    return 3"
+    with StudentCode([("a", source)]) as code:
+        assert code.call("f").type_name == "float"
+        assert code.call("g").type_name == "int"
+
+
+def test_refused_packages_cannot_be_imported_without_a_sandbox_either():
+    source = "def f():\n    import torch\n    return 1.0"
+    with StudentCode([("a", source)], hidden_packages=("torch",)) as code:
+        with pytest.raises(StudentCallError, match="not available"):
+            code.f()
 
 
 @pytest.mark.parametrize("source", [
