@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Busy-waiting OpenMP threads slow shared 2-core machines down several times.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: book test test-quick venv sandbox-tools browser release bench-grade clean
+.PHONY: book test test-quick venv sandbox-tools browser database release bench-grade clean
 
 venv: $(VENV)/.installed $(VENV)/mathjax/mathjax/tex-chtml.js
 
@@ -18,6 +18,12 @@ sandbox-tools:
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } || \
 	  echo "WARNING: bubblewrap is missing and could not be installed (apt-get install bubblewrap as root)"
+
+# A PostgreSQL gradebook is tested against a real server (Debian package), started by the test itself.
+database:
+	@command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
+	  echo "WARNING: postgresql is missing and could not be installed: the PostgreSQL gradebook test will be skipped"
 
 # The book's test renders a page in headless Chromium (Debian package) to prove math typesets offline.
 browser:
@@ -43,7 +49,7 @@ $(VENV)/mathjax/mathjax/tex-chtml.js:
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: venv sandbox-tools browser
+test: venv sandbox-tools browser database
 	$(BIN)/python -m pytest tests
 
 # The quick part: everything but the slow checks (book build, full grading runs).

@@ -13,6 +13,9 @@ SOLUTIONS = REPO / "solutions"
 EXERCISES = REPO / "exercises"
 CHECKS = Path(__file__).resolve().parent / "checks"
 
+# nbgrader's course id in the gradebook. It must not be empty: with "" nbgrader records no course row, and a
+# database that enforces foreign keys (PostgreSQL) then refuses every assignment.
+COURSE_ID = "activation-functions"
 CELL_TIMEOUT_S = 60  # default wall-clock limit of one notebook cell, in nbgrader's kernel and in the worker
 CALL_TIMEOUT_S = 10  # default wall-clock limit of one call of a student's function by a hidden check
 # Set in every process that runs student code: the labs then run their experiments at a smoke-test
@@ -47,6 +50,7 @@ def nbgrader_config(root: Path, release_dir: Path, db_url: str, cell_timeout: fl
     c.CourseDirectory.source_directory = str(SOLUTIONS)
     c.CourseDirectory.release_directory = str(release_dir)
     c.CourseDirectory.db_url = db_url
+    c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
     c.Exchange.root = str(root / "exchange")
     c.Execute.timeout = int(cell_timeout)

@@ -188,7 +188,7 @@ class Course:
     def record(self, grade: StudentGrade):
         """Write the cell scores into the gradebook, creating the submission if nbgrader could not."""
         from nbgrader.api import Gradebook, MissingEntry
-        with Gradebook(self.db_url) as gb:
+        with Gradebook(self.db_url, course_id=course.COURSE_ID) as gb:
             gb.update_or_create_student(grade.student_id)
             try:
                 gb.find_submission(self.assignment, grade.student_id)
