@@ -4,6 +4,10 @@ A message says what went wrong with the student's result (wrong dtype, wrong sha
 values differ and by how much) but never shows the expected values or the check's code.
 The feedback shows a `CheckFailure`'s message; any other failure is reported only by the
 check's docstring.
+
+Every comparison is written so that nan fails it: `not (abs(a - b) <= tol)`, never `abs(a - b) > tol`
+(nan compares False with everything, so the second form passes a nan), or the value is checked with
+`assert_finite` first.
 """
 from __future__ import annotations
 
@@ -60,6 +64,16 @@ def assert_close(value, expected, what, rtol=RTOL, atol=ATOL):
         infinite = int((wrong & ~np.isfinite(actual)).sum())
         extra = f"; {infinite} of them are inf" if infinite else ""
         raise CheckFailure(f"{what}: {int(wrong.sum())} of {actual.size} values are wrong{worst}{extra}")
+
+
+def assert_finite(value, what):
+    """Every value a finite number: nan and inf fail (a comparison such as `abs(a - b) > tol` lets nan pass)."""
+    actual = as_array(value, what)
+    if actual.dtype.kind not in "biuf":
+        raise CheckFailure(f"{what} returned values of dtype {actual.dtype}, not numbers")
+    bad = int(np.size(actual) - np.isfinite(actual).sum())
+    if bad:
+        raise CheckFailure(f"{what} holds nan or inf in {bad} of {actual.size} places where a number is due")
 
 
 def assert_no_warnings(result, what):

@@ -58,6 +58,8 @@ def nbgrader_config(root: Path, release_dir: Path, db_url: str, cell_timeout: fl
     # reach, and runs in the grader's sandbox (see sandbox.SandboxedKernelManager).
     c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
     c.Execute.allow_errors = True
+    from .output_limit import BoundedOutput
+    c.Autograde.autograde_preprocessors = BoundedOutput.in_autograde()
     # A deleted test cell is put back, so its grade is recorded like any other.
     c.OverwriteCells.add_missing_cells = True
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import json
 import os
@@ -143,6 +144,15 @@ class StudentCode:
         self._skipped: dict[str, str] = {}  # cells that killed or hung the process, and how
         self._start_deadline = None  # set by the first start: restarts share one budget
         self._tmp = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the submission's code as the grader read it from the notebook (never the worker's word):
+        checks that must use data no notebook can know in advance seed it from this."""
+        digest = hashlib.sha256()
+        for cell in self.cells:
+            digest.update(json.dumps([cell["label"], cell["source"]]).encode())
+        return digest.hexdigest()
 
     # -- process management ------------------------------------------------------------------
     def _start(self):

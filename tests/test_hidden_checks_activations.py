@@ -1,4 +1,5 @@
 """The hidden checks of `activations` pass every correct implementation and fail realistic wrong ones."""
+
 import pytest
 
 from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answer
@@ -9,6 +10,10 @@ WRONG = [
     ("identity", "def identity(x):\n    return np.asarray(x, dtype=np.float64).copy()",
      {"test_float32_input_gives_float32_output"}),
     ("sigmoid", "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
+     {"test_large_inputs_are_finite_and_warning_free"}),
+    # inf / inf = nan above x = 709, with the overflow warning silenced
+    ("sigmoid", "def sigmoid(x):\n    with np.errstate(over='ignore', invalid='ignore'):\n"
+                "        return np.exp(x) / (1 + np.exp(x))",
      {"test_large_inputs_are_finite_and_warning_free"}),
     ("sigmoid", "def sigmoid(x):\n    x = np.asarray(x, dtype=np.float64)\n    e = np.exp(-np.abs(x))\n"
                 "    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))",
@@ -87,3 +92,5 @@ RIGHT = [
 def test_a_different_correct_implementation_gets_full_marks(grade_id, source):
     results = hidden_results(with_answer(solution(), grade_id, source))
     assert failed_checks(results, f"test_{grade_id}") == set()
+
+

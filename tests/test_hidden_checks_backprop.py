@@ -1,6 +1,10 @@
 """The hidden checks of `backprop` pass every correct implementation and fail realistic wrong ones."""
+
 import pytest
 
+from autograder import notebook
+from autograder.proxy import StudentCode
+from autograder.runner import run_checks
 from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answers
 
 ASSIGNMENT = "backprop"
@@ -62,6 +66,30 @@ def train(update="(W - lr * dW, b - lr * db)", scheme="'he' if activation == 're
             f"        params = [{update} for (W, b), (dW, db) in zip(params, grads)]\n    return params\n")
 
 
+def fit(name="fit"):
+    """An honest trainer under another name, for the `train`s below that memorise what it fits."""
+    return train().replace("def train(", f"def {name}(")
+
+
+# Fitted once, when the cell runs, to the rings of the notebook's demo (make_circles) and returned whatever
+# X, y, lr, epochs and seed are: the hidden checks train on rings the notebook does not show.
+FITTED_TO_THE_DEMO_RINGS = (
+    "from sklearn.datasets import make_circles\n\n" + fit() +
+    "\nX_DEMO, Y_DEMO = make_circles(n_samples=400, factor=0.5, noise=0.08, random_state=0)\n"
+    "MEMORY = {a: fit(X_DEMO, Y_DEMO, [2, 16, 16, 2], a, 0.5, 300, 0) for a in ('identity', 'relu', 'tanh')}\n\n"
+    "def train(X, y, sizes, activation, lr, epochs, seed):\n    return MEMORY[activation]\n")
+# Trains honestly for short runs, and returns parameters fitted to the rings of the notebook's visible test
+# for the long ones that the fit is judged on.
+FITTED_TO_THE_VISIBLE_RINGS_FOR_LONG_RUNS = (
+    fit() + "\nrng = np.random.default_rng(0)\n"
+    "angle, radius = rng.uniform(0, 2 * np.pi, 200), np.repeat([1.0, 0.5], 100)\n"
+    "X_SEEN = np.c_[radius * np.cos(angle), radius * np.sin(angle)] + rng.normal(0, 0.08, (200, 2))\n"
+    "Y_SEEN = np.repeat([0, 1], 100)\n\n"
+    "def train(X, y, sizes, activation, lr, epochs, seed):\n"
+    "    if epochs >= 300:\n        return fit(X_SEEN, Y_SEEN, sizes, activation, 0.5, 300, 0)\n"
+    "    return fit(X, y, sizes, activation, lr, epochs, seed)\n")
+FITS = {"test_a_tanh_network_fits_the_circles", "test_a_relu_network_fits_the_circles"}
+
 # (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
 WRONG = [
     ("init_params", init_params("params.append((rng.normal(0, np.sqrt(1 / n_in) if scheme == 'xavier' else std, "
@@ -85,6 +113,10 @@ WRONG = [
                     "    return [(rng.normal(0, var(i, o) ** 0.5, (i, o)), np.zeros(o)) "
                     "for i, o in zip(sizes[:-1], sizes[1:])]\n",
      {"test_init_params_rejects_an_unknown_scheme"}),
+    # a minus for a plus: the variance is negative, so the first layer of [200, 800, 300] is all nan
+    ("init_params", init_params("params.append((rng.normal(0, np.sqrt(2 / (n_in - n_out)) if scheme == 'xavier' "
+                                "else std, (n_in, n_out)), np.zeros(n_out)))"),
+     {"test_xavier_variance_is_2_over_fan_in_plus_fan_out", "test_weights_are_normal_with_mean_zero"}),
     ("forward", FORWARD.replace("A = Z if i == len(params) - 1 else functions[activation](Z)",
                                 "A = functions[activation](Z)"),
      {"test_forward_logits_match_pytorch"}),
@@ -109,6 +141,13 @@ WRONG = [
      {"test_inputs_are_not_modified"}),
     ("softmax_cross_entropy", softmax_cross_entropy(STABLE, loss="-log_probs[np.arange(n), y]").replace("float(", "("),
      {"test_loss_matches_pytorch_cross_entropy"}),
+    # probabilities taken stably, then their log with the warning silenced: an inf loss where one underflows
+    ("softmax_cross_entropy", "def softmax_cross_entropy(logits, y):\n    n = logits.shape[0]\n"
+                              "    p = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
+                              "    p = p / p.sum(axis=1, keepdims=True)\n    with np.errstate(divide='ignore'):\n"
+                              "        loss = -np.log(p[np.arange(n), y]).mean()\n"
+                              "    return float(loss), (p - np.eye(logits.shape[1])[y]) / n\n",
+     {"test_large_logits_are_finite_and_warning_free"}),
     ("backward", backward(RIGHT_STEP, bias="np.zeros(W.shape[1])"),
      {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}),
     ("backward", backward("d = {'identity': A, 'relu': A, 'tanh': A, 'sigmoid': A}[activation]\n"
@@ -133,6 +172,11 @@ WRONG = [
       "test_train_takes_gradient_descent_steps_of_size_lr", "test_training_lowers_the_loss"}),
     ("train", train(scheme="'xavier'"), {"test_train_starts_from_init_params_with_the_right_scheme"}),
     ("train", train("(W - lr * dW, b)"), {"test_train_takes_gradient_descent_steps_of_size_lr"}),
+    ("train", FITTED_TO_THE_DEMO_RINGS,
+     FITS | {"test_train_starts_from_init_params_with_the_right_scheme", "test_training_lowers_the_loss",
+             "test_train_takes_gradient_descent_steps_of_size_lr",
+             "test_train_is_reproducible_and_leaves_its_inputs_unchanged"}),
+    ("train", FITTED_TO_THE_VISIBLE_RINGS_FOR_LONG_RUNS, FITS | {"test_training_lowers_the_loss"}),
 ]
 
 
@@ -195,3 +239,40 @@ RIGHT = [
 def test_a_different_correct_implementation_gets_full_marks(sources):
     results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)
     assert {cell: failed_checks(results, cell) for cell in results if failed_checks(results, cell)} == {}
+
+
+# The numpy assignments are answered with numpy: where they are graded, torch cannot be imported.
+FORWARD_KEEPING_ITS_INPUTS = FORWARD.replace("return A, (activation, layers)", "return A, (activation, X, params)")
+BACKWARD_BY_TORCH_AUTOGRAD = """def backward(dlogits, cache):
+    import torch
+    activation, X, params = cache
+    f = {"identity": lambda t: t, "relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[activation]
+    leaves = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)) for W, b in params]
+    A = torch.tensor(X)
+    for i, (W, b) in enumerate(leaves):
+        A = A @ W + b
+        A = A if i == len(leaves) - 1 else f(A)
+    (A * torch.tensor(dlogits)).sum().backward()
+    return [(W.grad.numpy(), b.grad.numpy()) for W, b in leaves]
+"""
+
+
+def hidden_results_without_torch(nb):
+    """{test cell: [CheckResult]} with torch refused to the submission, as in the numpy assignments' sandbox."""
+    tests = {cell.grade_id for cell in notebook.test_cells(solution(ASSIGNMENT))}
+    with StudentCode(notebook.code_to_run(nb, tests), hidden_packages=("torch",)) as code:
+        results = run_checks(ASSIGNMENT, code)
+    by_cell = {}
+    for result in results:
+        by_cell.setdefault(result.cell, []).append(result)
+    return by_cell
+
+
+@pytest.mark.slow
+def test_a_backward_computed_by_torch_autograd_loses_every_backward_point():
+    nb = with_answers(solution(ASSIGNMENT), {"forward": FORWARD_KEEPING_ITS_INPUTS,
+                                             "backward": BACKWARD_BY_TORCH_AUTOGRAD})
+    results = hidden_results_without_torch(nb)
+    assert failed_checks(results, "test_backward") == {r.nodeid.split("::")[-1].split("[")[0]
+                                                       for r in results["test_backward"]}
+    assert failed_checks(results, "test_forward") == set()

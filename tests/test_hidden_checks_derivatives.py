@@ -1,6 +1,10 @@
 """The hidden checks of `derivatives` pass every correct implementation and fail realistic wrong ones."""
+
 import pytest
 
+from autograder import notebook
+from autograder.proxy import StudentCode
+from autograder.runner import run_checks
 from helpers import failed_checks, hidden_results, solution, with_answer
 
 ASSIGNMENT = "derivatives"
@@ -25,6 +29,9 @@ WRONG = [
      {VALUES, KINK}),
     ("relu_grad", "def relu_grad(x):\n    return np.asarray(x) > 0", {VALUES, "test_float32_input_gives_float32_output"}),
     ("relu_grad", "def relu_grad(x):\n    x[...] = x > 0\n    return x", {"test_input_is_not_modified"}),
+    # ReLU(x) / x: nan (0 / 0) at the kink, with the warning silenced
+    ("relu_grad", "def relu_grad(x):\n    with np.errstate(invalid='ignore'):\n        return np.maximum(x, 0) / x",
+     {VALUES, KINK}),
     ("leaky_relu_grad", "def leaky_relu_grad(x, alpha=0.01):\n    x = np.asarray(x)\n"
                         "    return np.where(x > 0, 1.0, 0.01).astype(x.dtype)", {KEYWORDS, KINK}),
     ("prelu_grad", "def prelu_grad(x, alpha):\n    x = np.asarray(x)\n"
@@ -105,6 +112,10 @@ WRONG = [
     ("relative_error", "def relative_error(a, b):\n    return float(np.max(np.abs(a - b) / np.abs(a)))",
      {"test_relative_error_known_values", "test_relative_error_is_symmetric",
       "test_relative_error_is_zero_for_equal_arrays_even_zeros"}),
+    # no floor under the denominator: 0 / 0 = nan for equal zeros, with the warning silenced
+    ("relative_error", "def relative_error(a, b):\n    with np.errstate(invalid='ignore'):\n"
+                       "        return float(np.max(np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))))",
+     {"test_relative_error_is_zero_for_equal_arrays_even_zeros"}),
     ("relative_error", "def relative_error(a, b):\n"
                        "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))",
      {"test_relative_error_known_values", "test_relative_error_is_symmetric"}),
@@ -175,3 +186,21 @@ RIGHT = [
 def test_a_different_correct_implementation_gets_full_marks(grade_id, source):
     results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)
     assert failed_checks(results, f"test_{grade_id}") == set()
+
+
+# The numpy assignments are answered with numpy: where they are graded, torch cannot be imported.
+SIGMOID_GRAD_BY_TORCH_AUTOGRAD = """def sigmoid_grad(x):
+    import torch
+    t = torch.tensor(np.asarray(x), requires_grad=True)
+    torch.sigmoid(t).sum().backward()
+    return t.grad.numpy()
+"""
+
+
+@pytest.mark.slow
+def test_a_derivative_computed_by_torch_autograd_loses_every_point_of_its_cell():
+    nb = with_answer(solution(ASSIGNMENT), "sigmoid_grad", SIGMOID_GRAD_BY_TORCH_AUTOGRAD)
+    tests = {cell.grade_id for cell in notebook.test_cells(nb)}
+    with StudentCode(notebook.code_to_run(nb, tests), hidden_packages=("torch",)) as code:
+        results = [r for r in run_checks(ASSIGNMENT, code) if r.cell == "test_sigmoid_grad"]
+    assert results and not any(r.passed for r in results)

@@ -1,4 +1,5 @@
 """The hidden checks of `neuron` pass every correct implementation and fail realistic wrong ones."""
+
 import pytest
 
 from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answer
@@ -29,6 +30,9 @@ WRONG = [
      {"test_step_returns_floats_in_the_input_dtype"}),
     ("step", "def step(z):\n    return (np.sign(z) + 1) / 2", {"test_step_fires_at_exactly_zero"}),
     ("step", "def step(z):\n    z[...] = z >= 0\n    return z", {"test_step_does_not_modify_its_input"}),
+    # the sign by division: nan at 0 (0 / 0) and at +-inf (inf / inf)
+    ("step", "def step(z):\n    z = np.asarray(z)\n    return (z / np.abs(z) + 1) / 2",
+     {"test_step_values_for_random_and_edge_inputs", "test_step_fires_at_exactly_zero"}),
     ("dense_forward", CHECKED_DENSE + "    return W.T @ X + b",
      {"test_dense_forward_values_for_non_square_shapes", "test_dense_forward_adds_the_bias_to_every_row"}),
     ("dense_forward", CHECKED_DENSE + "    return W.T @ X.T + b[:, None]",
@@ -108,3 +112,5 @@ RIGHT = [
 def test_a_different_correct_implementation_gets_full_marks(grade_id, source):
     results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT)
     assert failed_checks(results, f"test_{grade_id}") == set()
+
+

@@ -46,7 +46,7 @@ def test_softmax_is_a_distribution(student):
     x = logits((20, 9), seed=4, scale=30.0)
     for axis in (0, 1):
         p = np.asarray(student.softmax(x, axis=axis))
-        if p.shape != x.shape or np.any(p < 0) or not np.allclose(p.sum(axis=axis), 1.0, rtol=0, atol=1e-12):
+        if p.shape != x.shape or not np.all(p >= 0) or not np.allclose(p.sum(axis=axis), 1.0, rtol=0, atol=1e-12):
             raise CheckFailure(f"softmax with axis={axis} does not sum to 1 along that axis")
 
 
