@@ -171,21 +171,18 @@ def test_without_bubblewrap_the_grader_refuses_unless_told_it_is_unsafe(tmp_path
     assert "alice,activations,25,25" in (tmp_path / "out2" / "grades.csv").read_text()
 
 
-def test_a_grade_that_cannot_be_written_makes_the_run_fail(tmp_path, monkeypatch):
+def test_a_grade_that_cannot_be_written_makes_the_run_fail(tmp_path):
     """The run goes on with the others, but says which grade was lost and exits 1."""
-    from autograder import __main__ as cli
-    from autograder import grade
     write(tmp_path / "subs" / "kept", solution())
     write(tmp_path / "subs" / "lost", solution())
-    record = grade.Course.record
-
-    def failing_record(self, student_grade):
-        if student_grade.student_id == "lost":
-            raise OSError("disk full")
-        return record(self, student_grade)
-    monkeypatch.setattr(grade.Course, "record", failing_record)
-    status = cli.main(["grade", "activations", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
-    assert status == 1
-    rows = (tmp_path / "out" / "grades.csv").read_text()
-    assert "kept,activations,25,25" in rows
+    # the gradebook refuses one student's grade (a full disk, a database gone away)
+    failing = ("import sys\nfrom autograder import grade, __main__ as cli\nrecord = grade.Course.record\n"
+               "def failing(self, g):\n    if g.student_id == 'lost':\n        raise OSError('disk full')\n"
+               "    return record(self, g)\ngrade.Course.record = failing\nsys.exit(cli.main(sys.argv[1:]))")
+    process = subprocess.run([sys.executable, "-c", failing, "grade", "activations", str(tmp_path / "subs"),
+                              "--out", str(tmp_path / "out")], cwd=course.REPO, capture_output=True, text=True,
+                             timeout=600)
+    assert process.returncode == 1
+    assert "lost's grade could not be written to the gradebook" in process.stderr
+    assert "kept,activations,25,25" in (tmp_path / "out" / "grades.csv").read_text()
     assert not (tmp_path / "out" / "results" / "lost.json").exists()  # a rerun grades it again
