@@ -4,10 +4,13 @@ Chapters and labs import from here so that notebook cells stay short and show th
 
 - plots: the course's figure style and shared plots (curves, activation grids, decision boundaries)
 - data: toy data sets (XOR, circles)
-- activations: PyTorch reference activations by name, and f / f' figures for chapter 5
-- nets: MLPs with a chosen activation and initialisation, training on any device, MNIST-5k and digits,
-  and instruments (per-layer gradient norms, dead and saturated units)
+- nets: MLPs with a chosen activation and initialisation, training on any device, MNIST-5k and digits
 - device: CPU or GPU, lab sizes per device, the grader's smoke-test mode
 - kernels, flow, shootout: the experiments of the labs (lab_speed and lab_autograd; lab_gradient_flow
   and lab_dying_relu; lab_shootout)
+
+Students import this library, in their notebooks and in the grader's sandbox, so it holds no answer to
+any graded function: the experiments take the student's functions as arguments, and the book's own
+versions of what it measures live with the book (book/_activations.py, book/_instruments.py).
+tests/test_library_has_no_answers.py holds the library to this.
 """

@@ -5,53 +5,21 @@
 - `lab_dying_relu`: the fraction of dead units per hidden layer after training at several learning
   rates (`lr_sweep`, `plot_dead_fractions`, `dead_table`), and what fixes it (`fix_runs`, `fix_table`).
 
-The measuring functions are arguments: the labs pass the student's own `layer_grad_norms`,
-`init_weights_`, `dead_fraction` and `with_leaky_relu`; the book passes the references of
-`actlab.nets` and the three below (`nets_init_weights_`, `nets_dead_fraction`, `nets_with_leaky_relu`).
+The measuring functions are arguments, and nothing here implements one: they are what the labs
+grade. The labs pass the student's own `layer_grad_norms`, `init_weights_`, `dead_fraction` and
+`with_leaky_relu`; the book's pages pass their own (book/_instruments.py).
 """
 from __future__ import annotations
-
-import copy
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from torch import nn
 
 from . import nets
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "gelu"]
 SCHEMES = ["default", "xavier", "he"]
 SCHEME_NAMES = {"default": "PyTorch default", "xavier": "Xavier", "he": "He"}
-
-
-# -- references for the book's page (the labs use the students' own functions) ---------------------
-
-def nets_init_weights_(model, scheme):
-    """Re-draw every Linear layer of `model` in place: "default" is PyTorch's own initialisation,
-    "xavier" and "he" the normal distributions of `nets.INIT_STD` with zero biases."""
-    for layer in nets.linear_layers(model):
-        if scheme == "default":
-            layer.reset_parameters()
-        else:
-            nets.init_linear_(layer, scheme)
-    return model
-
-
-def nets_dead_fraction(model, X):
-    """Per hidden activation layer, the fraction of units whose output is <= 0 for every row of X
-    (for ReLU: exactly 0 everywhere). Unlike `nets.dead_fraction` (output exactly 0), this counts a
-    Leaky ReLU or GELU unit that is on its negative side for every example."""
-    return [(a <= 0).all(dim=0).float().mean().item() for _, a in nets.hidden_activations(model, X)]
-
-
-def nets_with_leaky_relu(model, alpha=0.01):
-    """A deep copy of `model` with every nn.ReLU replaced by nn.LeakyReLU(alpha)."""
-    fixed = copy.deepcopy(model)
-    for i, module in enumerate(fixed):
-        if isinstance(module, nn.ReLU):
-            fixed[i] = nn.LeakyReLU(alpha)
-    return fixed
 
 
 # -- lab_gradient_flow --------------------------------------------------------------------------

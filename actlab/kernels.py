@@ -11,9 +11,10 @@ Timing: CUDA events on a GPU, `time.perf_counter` around the call plus a synchro
 the median of `repeats` calls after `warmup` untimed ones. Sizes: the labs pass 2**28 float32 values
 (1 GiB) on a GPU, 2**24 (64 MiB, twice this CPU's L3 cache) on a CPU.
 
-The hand-written autograd Functions are the students' work in `lab_autograd`: nothing here
-implements one. The tools below take any function of a tensor (a student's `Function.apply`, or
-PyTorch's own) and compare, time or inspect it.
+Two things are the students' work and are not here. `lab_speed` grades the bandwidth arithmetic
+(bytes moved, GB/s, fraction of copy bandwidth): the table computes its own figures inline and offers
+no function for them. `lab_autograd` grades hand-written autograd Functions: the tools below take any
+function of a tensor (a student's `Function.apply`, or PyTorch's own) and compare, time or inspect it.
 """
 from __future__ import annotations
 
@@ -85,11 +86,6 @@ def _time_one_call(fn, device) -> float:
     return time.perf_counter() - started
 
 
-def traffic(numel, passes, dtype=DTYPE) -> int:
-    """Bytes moved by `passes` full passes (reads plus writes) over `numel` values of `dtype`."""
-    return int(numel) * dtype.itemsize * int(passes)
-
-
 def inputs(device, numel, dtype=DTYPE, seed=0):
     """x of shape (numel / BIAS_WIDTH, BIAS_WIDTH), standard normal, and a bias b of shape (BIAS_WIDTH,)."""
     if numel % BIAS_WIDTH:
@@ -108,7 +104,7 @@ def copy_bandwidth(device, numel, dtype=DTYPE, repeats=15) -> dict:
     x, _ = inputs(device, numel, dtype)
     out = torch.empty_like(x)
     seconds = time_kernel(out.copy_, x, device=device, repeats=repeats)
-    nbytes = traffic(numel, 2, dtype)
+    nbytes = 2 * numel * dtype.itemsize
     return {"seconds": seconds, "bytes": nbytes, "GB/s": nbytes / seconds / 1e9}
 
 
@@ -173,7 +169,7 @@ def activation_table(device, numel, repeats=15, fused=("relu", "gelu"), compiled
     seconds = time_kernels({label: fn for label, *_, fn in jobs}, device, repeats, progress=progress)
     rows = []
     for label, kind, activation, passes, _ in jobs:
-        nbytes = traffic(numel, passes)
+        nbytes = passes * numel * DTYPE.itemsize
         rows.append({"kernel": label, "kind": kind, "activation": activation, "passes": passes,
                      "seconds": seconds[label], "bytes": nbytes, "GB/s": nbytes / seconds[label] / 1e9})
     for row in rows:
@@ -250,7 +246,7 @@ def bandwidth_sweep(device, sizes, names=("copy", "relu", "gelu"), repeats=9, pr
         out = torch.empty_like(x)
         seconds = time_kernels({name: lambda k=kernels[name]: k(x, out) for name in names}, device, repeats)
         for name in names:
-            gbps[name].append(traffic(numel, 2) / seconds[name] / 1e9)
+            gbps[name].append(2 * numel * DTYPE.itemsize / seconds[name] / 1e9)
     return {name: np.array(values) for name, values in gbps.items()}
 
 

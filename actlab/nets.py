@@ -1,5 +1,8 @@
-"""Small PyTorch helpers for the training-dynamics chapters and labs: build an MLP, train it,
-and look inside it (per-layer gradient norms, dead and saturated units, activation statistics).
+"""Small PyTorch helpers for the training-dynamics chapters and labs: build an MLP, train it, and
+load the data sets (MNIST-5k, scikit-learn's digits).
+
+The instruments that look inside a network (per-layer gradient norms, dead units) are what the labs
+grade, so they are not here: students write them, and the book has its own in book/_instruments.py.
 
 Conventions: `X` is a float32 tensor of shape (batch, n_in), `y` an int64 tensor of class labels of
 shape (batch,), and a model is an `nn.Sequential` of `nn.Linear` layers with an activation module after
@@ -81,64 +84,6 @@ def make_mlp(n_in, width, depth, n_out, activation="relu", init=None, seed=None,
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
     """The model's `nn.Linear` layers, input to output."""
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
-
-
-def layer_grad_norms(model, X, y) -> list[float]:
-    """Frobenius norm of each Linear weight's gradient after one cross-entropy backward pass on (X, y),
-    input layer first; one float per Linear layer."""
-    model.zero_grad()
-    F.cross_entropy(model(X), y).backward()
-    return [layer.weight.grad.norm().item() for layer in linear_layers(model)]
-
-
-def hidden_activations(model, X) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(pre-activation z, activation a) of every activation module, each of shape (batch, width),
-    recorded with forward hooks during one forward pass on X, without gradients."""
-    records, hooks = [], []
-    for module in model.modules():
-        if isinstance(module, ACTIVATION_TYPES):
-            hooks.append(module.register_forward_hook(lambda m, inp, out: records.append((inp[0], out))))
-    try:
-        with torch.no_grad():
-            model(X)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return records
-
-
-def dead_fraction(model, X) -> list[float]:
-    """Per hidden activation layer, the fraction of units whose output is exactly 0 for every row of X."""
-    return [(a == 0).all(dim=0).float().mean().item() for _, a in hidden_activations(model, X)]
-
-
-def local_gradients(model, X) -> list[torch.Tensor]:
-    """f'(z) of every hidden activation layer at the pre-activations X produces, shape (batch, width)."""
-    slopes = []
-    activations = [m for m in model.modules() if isinstance(m, ACTIVATION_TYPES)]
-    for module, (z, _) in zip(activations, hidden_activations(model, X)):
-        z = z.detach().requires_grad_(True)
-        (slope,) = torch.autograd.grad(module(z).sum(), z)  # elementwise f, so the sum's gradient is f'(z)
-        slopes.append(slope)
-    return slopes
-
-
-def saturated_fraction(model, X, tol=1e-2) -> list[float]:
-    """Per hidden activation layer, the fraction of (example, unit) entries with |f'(z)| < tol.
-
-    For sigmoid and tanh these are the flat tails; for ReLU, every entry on the inactive side (z < 0).
-    """
-    return [(slope.abs() < tol).float().mean().item() for slope in local_gradients(model, X)]
-
-
-def monitor(model, X, y, tol=1e-2) -> list[dict]:
-    """One row per hidden layer: activation mean and variance, dead and saturated fractions, and the
-    gradient norm of the Linear layer that feeds it (the output layer's norm is not in the table)."""
-    grads = layer_grad_norms(model, X, y)
-    stats = zip(hidden_activations(model, X), dead_fraction(model, X), saturated_fraction(model, X, tol), grads)
-    return [{"layer": i + 1, "mean": a.mean().item(), "var": a.var().item(), "dead": dead,
-             "saturated": sat, "grad_norm": grad}
-            for i, ((_, a), dead, sat, grad) in enumerate(stats)]
 
 
 def accuracy(model, X, y) -> float:

@@ -54,8 +54,14 @@ WRONG = [
     ("dead_fraction", dead(measure="(a <= 0).all(dim=0).float().sum().item()"), VALUES),
     ("dead_fraction", dead(run="torch.set_grad_enabled(False)\n    model(X)"),
      {"test_hooks_are_removed_and_the_model_is_left_unchanged"}),
-    ("dead_fraction", "def dead_fraction(model, X):\n    return nets.dead_fraction(model, X)\n",
-     VALUES | {"test_returns_a_list_of_python_floats_one_per_hidden_layer"}),
+    # parameters frozen "so that no graph is built", and never unfrozen
+    ("dead_fraction", dead(run="for p in model.parameters():\n        p.requires_grad_(False)\n    model(X)"),
+     {"test_hooks_are_removed_and_the_model_is_left_unchanged"}),
+    # gradients left off, and a torch that says they are on: with a check that asked torch.is_grad_enabled()
+    # in the worker, this earned full marks
+    ("dead_fraction",
+     dead(run="torch.set_grad_enabled(False)\n    model(X)") + "\n\ntorch.is_grad_enabled = lambda: True\n",
+     {"test_hooks_are_removed_and_the_model_is_left_unchanged"}),
     ("with_leaky_relu", leaky(body="fixed = model"),
      {"test_the_original_model_is_left_unchanged", "test_the_copy_has_parameters_of_its_own"}),
     ("with_leaky_relu", leaky(replace="nn.LeakyReLU()"),

@@ -55,8 +55,7 @@ WRONG = [
      ALL_NORM_VALUES | {"test_returns_a_list_of_python_floats_one_per_linear_layer"}),
     ("layer_grad_norms", norms(body="model.zero_grad()\n    F.mse_loss(model(X), F.one_hot(y, model(X).shape[1]).to(X.dtype)).backward()"),
      ALL_NORM_VALUES),
-    ("layer_grad_norms", "def layer_grad_norms(model, X, y):\n    return nets.layer_grad_norms(model, X, y)\n",
-     ALL_NORM_VALUES | {"test_returns_a_list_of_python_floats_one_per_linear_layer"}),
+    ("layer_grad_norms", norms(value="[float('nan')] * len(layers)"), ALL_NORM_VALUES),
     ("init_weights_", init(variance="2.0 / (fan_in + fan_out) if scheme == 'xavier' else 2.0 / fan_out"),
      {"test_he_weights_have_variance_2_over_fan_in"}),
     ("init_weights_", init(variance="1.0 / fan_in if scheme == 'xavier' else 2.0 / fan_in"),
@@ -89,6 +88,13 @@ WRONG = [
      {"test_other_modules_are_left_alone"}),
     ("init_weights_", init(check="pass", variance="2.0 / (fan_in + fan_out) if scheme == 'xavier' else 2.0 / fan_in"),
      {"test_an_unknown_scheme_raises_value_error"}),
+    # nan weights: every spread compared with `>` let them pass
+    ("init_weights_", init(draw="layer.weight.fill_(float('nan'))"),
+     {"test_he_weights_have_variance_2_over_fan_in", "test_xavier_weights_have_variance_2_over_fan_in_plus_fan_out",
+      "test_weights_are_normal_with_mean_zero"}),
+    ("init_weights_", init(default="nn.init.constant_(layer.weight, float('nan'))\n"
+                                   "            nn.init.constant_(layer.bias, float('nan'))"),
+     {"test_default_is_pytorchs_own_initialisation"}),
 ]
 
 

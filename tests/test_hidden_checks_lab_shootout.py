@@ -99,11 +99,46 @@ WRONG = [
      {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}),
     ("evaluate", evaluate(loss="F.cross_entropy(logits, y)", accuracy="(logits.argmax(dim=1) == y).float().mean()"),
      {"test_evaluate_returns_two_python_floats"}),
+    # gradients switched off and never switched back on: the next training step learns nothing
+    ("evaluate", evaluate(forward="model.eval()\n    torch.set_grad_enabled(False)\n    logits = model(X)"),
+     {"test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}),
+    # model.forward(X) skips the model's own hooks, and builds a graph without no_grad
+    ("evaluate", evaluate(forward="model.eval()\n    logits = model.forward(X)"),
+     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}),
+    # sets the model's own flag only: its dropout and batch-norm layers stay in eval mode
+    ("evaluate", evaluate(restore="model.training = was_training"),
+     {"test_evaluate_leaves_the_model_in_the_mode_it_found_it"}),
+    # a backward pass "to check the loss": gradients left in the parameters
+    ("evaluate", evaluate(forward="model.eval()\n    logits = model(X)\n    F.cross_entropy(logits, y).backward()"),
+     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients",
+      "test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}),
+    ("evaluate", evaluate(accuracy="float('nan')"), {"test_evaluate_returns_the_arg_max_accuracy"}),
+    ("evaluate", evaluate(loss="float('nan')"), {"test_evaluate_returns_the_mean_cross_entropy"}),
+    ("build_mlp", build_mlp(init="nn.init.constant_(linear.weight, float('nan'))"),
+     {"test_build_mlp_computes_the_right_function",
+      "test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero"}),
+]
+
+# Notebooks that patch torch in the student's process so that a probe's report about itself lies: with
+# checks that asked torch.is_grad_enabled() in the worker, each earned full marks.
+HOSTILE = [
+    # a graph built while a hook would ask whether gradients are on
+    ("evaluate", "def evaluate(model, X, y):\n    was_training = model.training\n    model.eval()\n"
+                 "    real = torch.is_grad_enabled\n    torch.is_grad_enabled = lambda: False\n"
+                 "    try:\n        logits = model(X)\n    finally:\n        torch.is_grad_enabled = real\n"
+                 "    model.train(was_training)\n"
+                 "    return F.cross_entropy(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()\n",
+     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}),
+    # gradients left off, and a torch that says they are on
+    ("evaluate", evaluate(forward="model.eval()\n    torch.set_grad_enabled(False)\n    logits = model(X)")
+     + "\n\ntorch.is_grad_enabled = lambda: True\n",
+     {"test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("grade_id, source, must_fail", WRONG, ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
+@pytest.mark.parametrize("grade_id, source, must_fail", WRONG + HOSTILE,
+                         ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG + HOSTILE)])
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
     results = hidden_results(with_answer(checked_part(solution(ASSIGNMENT)), grade_id, source), ASSIGNMENT)
     failed = failed_checks(results, f"test_{grade_id}")

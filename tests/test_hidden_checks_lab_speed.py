@@ -79,6 +79,8 @@ WRONG = [
      {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_returns_a_float"}),
     ("achieved_gbps", gbps("nbytes // seconds // 10**9"),
      {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
+    ("achieved_gbps", gbps("float('nan')"),  # a float, and no number
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
     ("fraction_of_peak", fraction("peak / achieved"),
      {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}),
     ("fraction_of_peak", fraction("100 * achieved / peak"),
@@ -86,6 +88,8 @@ WRONG = [
     ("fraction_of_peak", fraction("min(achieved / peak, 1.0)"), {"test_fraction_above_the_peak_and_at_zero"}),
     ("fraction_of_peak", fraction("achieved / peak", guard=None),
      {"test_fraction_rejects_a_peak_that_is_not_positive"}),
+    ("fraction_of_peak", fraction("float('nan')"),
+     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}),
     ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", passes((1, 1), (0, 1))),
      PAIR_CHECKS),  # forgets that the second kernel reads z again: 3 passes
     ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", passes((2, 1), (1, 1))),

@@ -1,11 +1,19 @@
 """Hidden checks of the hand-written autograd Functions: values and gradients against PyTorch in float64,
-edge inputs, float32, shapes, the backward really being the student's, state, gradcheck, purity."""
+edge inputs, float32, shapes, the backward really being the student's and written by hand, state, a gradient
+check, purity.
+
+Every gradient is checked twice: as it reaches x through `apply` and autograd, and as the class's backward
+returns it when the grader calls forward and backward directly (which no patch of autograd in the student's
+process can change)."""
 import numpy as np
 import pytest
 
-from autograder.checking import ATOL, ATOL32, RTOL, RTOL32, CheckFailure, assert_close, assert_dtype, assert_shape
+from autograder.checking import (ATOL, ATOL32, RTOL, RTOL32, CheckFailure, assert_close, assert_dtype, assert_finite,
+                                 assert_shape)
 
-from .references import CLASSES, EDGES, assert_matches, call, extra_args, random_case, reference, run
+from .hand_written import Notebook
+from .references import (CLASSES, EDGES, assert_matches, call, called_directly, extra_args, gradient_array,
+                         random_case, reference, run, through_autograd)
 
 
 def for_each_class():
@@ -41,9 +49,9 @@ def test_edge_inputs_in_float64(student, cls):
 def test_float32_stays_float32(student, cls):
     """keeps float32 input as float32, in the output and in the gradient, with float32 accuracy"""
     x, g = random_case(3, dtype=np.float32)
-    value, grad, _, _ = assert_matches(student, cls, x, g, extra_args(cls), "on float32 inputs", RTOL32, ATOL32)
-    assert_dtype(value, np.float32, f"{cls}.apply")
-    assert_dtype(grad, np.float32, f"{cls}'s backward")
+    result = assert_matches(student, cls, x, g, extra_args(cls), "on float32 inputs", RTOL32, ATOL32)
+    for array, what in result.values(cls) + result.gradients(cls):
+        assert_dtype(array, np.float32, what)
 
 
 @for_each_class()
@@ -51,13 +59,12 @@ def test_huge_float32_inputs_stay_finite(student, cls):
     """stays finite, with the right values and gradients, for float32 inputs up to ±1e4"""
     x = np.array([1e4, -1e4, 3e3, -3e3, 100.0, -100.0, 40.0, -40.0, 20.0, -20.0, 0.0], dtype=np.float32)
     g = np.linspace(-2.0, 2.0, x.size).astype(np.float32)
-    value, grad, _, _ = run(student, cls, x, g, extra_args(cls))
-    for array, what in [(value, f"{cls}.apply"), (grad, f"the gradient from {cls}'s backward")]:
-        if not np.all(np.isfinite(array.astype(np.float64))):
-            raise CheckFailure(f"{what} gave inf or nan for float32 inputs as large as ±1e4")
+    result = run(student, cls, x, g, extra_args(cls))
     expected_value, expected_grad = reference(cls, x, g, extra_args(cls))
-    assert_close(value, expected_value, f"{cls}.apply on large float32 inputs", RTOL32, ATOL32)
-    assert_close(grad, expected_grad, f"the gradient from {cls}'s backward on large float32 inputs", RTOL32, ATOL32)
+    for (array, what), expected in zip(result.values(cls) + result.gradients(cls),
+                                       [expected_value] * 2 + [expected_grad] * 2):
+        assert_finite(array, f"{what}, for float32 inputs as large as ±1e4,")
+        assert_close(array, expected, f"{what} on large float32 inputs", RTOL32, ATOL32)
 
 
 @for_each_class()
@@ -65,19 +72,40 @@ def test_every_shape_from_0d_to_3d_and_empty(student, cls):
     """keeps the shape of 0-d, 1-d, 2-d, 3-d and empty inputs, for values and gradients"""
     for i, shape in enumerate([(), (7,), (3, 4), (2, 3, 4), (0,), (2, 0, 3)]):
         x, g = random_case(10 + i, shape)
-        value, grad, _, _ = assert_matches(student, cls, x, g, extra_args(cls), f"on shape {shape}", RTOL, ATOL)
-        assert_shape(value, shape, f"{cls}.apply on shape {shape}")
-        assert_shape(grad, shape, f"the gradient from {cls}'s backward on shape {shape}")
+        result = assert_matches(student, cls, x, g, extra_args(cls), f"on shape {shape}", RTOL, ATOL)
+        for array, what in result.values(cls) + result.gradients(cls):
+            assert_shape(array, shape, f"{what} on shape {shape}")
 
 
 @for_each_class()
 def test_gradient_comes_from_your_backward(student, cls):
-    """is a torch.autograd.Function: the output's grad_fn is the class's own backward, and its gradient is right"""
+    """is a torch.autograd.Function called through apply: the gradient autograd gives x is the one its backward returns"""
     x, g = random_case(4, (9,))
-    _, _, node, _ = assert_matches(student, cls, x, g, extra_args(cls), "on random inputs", RTOL, ATOL, values=False)
-    if not (node.endswith("Backward") and cls in node):
-        raise CheckFailure(f"the output's grad_fn is {node[:60]}, not {cls}'s backward: write {cls} as a "
-                           "torch.autograd.Function and call it with .apply")
+    factor = -2.75  # backward is replaced by one that scales its result: apply's gradient must follow
+    scaled = call(student, cls, "scaled_backward", x, g, factor, extra_args(cls))
+    if scaled is None:
+        raise CheckFailure(f"{cls} has no backward: write {cls} as a torch.autograd.Function")
+    what = f"{through_autograd(cls)}, with {cls}.backward replaced by one that scales its result by {factor}"
+    expected = factor * reference(cls, x, g, extra_args(cls))[1]
+    try:
+        assert_close(gradient_array(scaled, what), expected, what, RTOL, ATOL)
+    except CheckFailure:
+        raise CheckFailure(f"the gradient that reaches x through {cls}.apply does not come from {cls}.backward: "
+                           "write the class as a torch.autograd.Function and call it with .apply") from None
+
+
+@for_each_class()
+def test_backward_is_written_by_hand(student, cls):
+    """backward is written by hand: no autograd (autograd.grad, .backward(), torch.func, enable_grad) in the class or what it calls, and the right gradient with autograd switched off"""
+    found = Notebook(student.cells).delegation(cls, checked_separately=CLASSES)
+    if found is not None:
+        label, line, code = found
+        where = f" (cell {label}, line {line}: {code})" if line else f": the notebook has {code}"
+        raise CheckFailure(f"{cls} must compute its derivative by hand, without autograd{where}")
+    x, g = random_case(9, (12,))
+    gradient = call(student, cls, "without_autograd", x, g, extra_args(cls))
+    what = f"{called_directly(cls)} with autograd switched off"
+    assert_close(gradient_array(gradient, what), reference(cls, x, g, extra_args(cls))[1], what, RTOL, ATOL)
 
 
 @for_each_class()
@@ -85,30 +113,51 @@ def test_two_calls_in_flight_do_not_interfere(student, cls):
     """keeps what backward needs on ctx: two outputs alive at once each get their own gradient"""
     (x1, g1), (x2, g2) = random_case(5, (8,)), random_case(6, (8,))
     result = call(student, cls, "interleaved", x1, g1, x2, g2, extra_args(cls))
-    if not isinstance(result, (list, tuple)) or len(result) != 2 or any(r is None for r in result):
-        raise CheckFailure(f"{cls}: no gradient reached x when two outputs were alive at once")
-    for grad, x, g, which in [(result[0], x1, g1, "first"), (result[1], x2, g2, "second")]:
-        assert_close(grad, reference(cls, x, g, extra_args(cls))[1],
-                     f"the gradient of the {which} of two calls alive at once (keep state on ctx, not on the class)",
-                     RTOL, ATOL)
+    if not isinstance(result, (list, tuple)) or len(result) != 4:
+        raise CheckFailure(f"{cls} could not be run twice at once")
+    for grad, (x, g, which), way in zip(result, [(x1, g1, "first"), (x2, g2, "second")] * 2,
+                                        [through_autograd(cls)] * 2 + [called_directly(cls)] * 2):
+        what = f"{way}, for the {which} of two calls alive at once (keep state on ctx, not on the class)"
+        assert_close(gradient_array(grad, what), reference(cls, x, g, extra_args(cls))[1], what, RTOL, ATOL)
+
+
+# gradcheck's own step and tolerances, for the gradient check the grader does
+STEP, CHECK_RTOL, CHECK_ATOL = 1e-6, 1e-3, 1e-5
 
 
 @for_each_class()
-def test_passes_gradcheck_in_float64(student, cls):
-    """passes torch.autograd.gradcheck in float64, and its gradient there is PyTorch's"""
+def test_backward_agrees_with_centred_differences_of_forward(student, cls):
+    """passes a gradient check in float64: the Jacobian from backward equals centred differences of forward, and PyTorch's"""
     x = np.random.default_rng(7).normal(0.0, 2.0, 6)
-    passed = call(student, cls, "gradcheck", x, extra_args(cls, 1.5))
-    if passed is not True:
-        raise CheckFailure(f"torch.autograd.gradcheck failed for {cls}: its backward and the centred "
-                           "differences of its forward disagree")
-    assert_matches(student, cls, x, np.ones_like(x), extra_args(cls, 1.5), "at gradcheck's inputs", RTOL, ATOL)
+    extra = extra_args(cls, 1.5)
+    result = call(student, cls, "jacobian", x, STEP, extra)
+    if not isinstance(result, (list, tuple)) or len(result) != 4:
+        raise CheckFailure(f"{cls} could not be run for a gradient check")
+    plus, minus, through, direct = result
+    shifted = [as_matrix(v, f"{cls}.apply at x ± h") for v in (plus, minus)]
+    for array in shifted:
+        assert_finite(array, f"{cls}.apply near the gradient check's inputs")
+    numeric = (shifted[0] - shifted[1]).T / (2 * STEP)  # column i: the change of every output as x_i moves
+    for rows, way in [(through, through_autograd(cls)), (direct, called_directly(cls))]:
+        what = f"{way} for each unit upstream gradient (a row of the Jacobian)"
+        jacobian = as_matrix([gradient_array(row, what) for row in rows], what)
+        assert_close(jacobian, numeric, f"{what}, against centred differences of {cls}.apply",
+                     CHECK_RTOL, CHECK_ATOL)
+    assert_matches(student, cls, x, np.ones_like(x), extra, "at the gradient check's inputs", RTOL, ATOL)
+
+
+def as_matrix(rows, what):
+    try:
+        return np.array(rows, dtype=np.float64).reshape(6, 6)
+    except (TypeError, ValueError):
+        raise CheckFailure(f"{what}: expected one value per input, for each of 6 inputs") from None
 
 
 @for_each_class()
 def test_does_not_modify_its_input(student, cls):
     """leaves its input tensor unchanged"""
     x = np.concatenate([random_case(8, (20,))[0], EDGES])
-    _, _, _, after = run(student, cls, x, np.ones_like(x), extra_args(cls))
+    after = run(student, cls, x, np.ones_like(x), extra_args(cls)).input_after
     if after is None or not np.array_equal(np.asarray(after), x):
         raise CheckFailure(f"{cls}.apply changed its input tensor in place; compute on new tensors")
 
@@ -129,7 +178,7 @@ def test_swish_with_beta_in_float32(student):
     """keeps float32 as float32, with float32 accuracy, for beta other than 1"""
     x, g = random_case(21, dtype=np.float32)
     for beta in [0.5, 2.5]:
-        value, grad, _, _ = assert_matches(student, "SwishFunction", x, g, extra_args("SwishFunction", beta),
-                                           f"on float32 inputs with beta = {beta}", RTOL32, ATOL32)
-        assert_dtype(value, np.float32, "SwishFunction.apply")
-        assert_dtype(grad, np.float32, "SwishFunction's backward")
+        result = assert_matches(student, "SwishFunction", x, g, extra_args("SwishFunction", beta),
+                                f"on float32 inputs with beta = {beta}", RTOL32, ATOL32)
+        for array, what in result.values("SwishFunction") + result.gradients("SwishFunction"):
+            assert_dtype(array, np.float32, what)

@@ -11,7 +11,7 @@ ATOL = 1e-6  # fractions are multiples of 1 / width; a float32 mean is this clos
 
 
 def student_dead(student, seed, config, calls=1):
-    """(results of each call, hooks left, grad mode after, requires_grad kept, parameters after)."""
+    """(results of each call, hooks left, parameters after, gradients of a training step after)."""
     return student.call("dead_fraction_probe", seed, config, calls, _program=ref.PROGRAM).value
 
 
@@ -65,31 +65,33 @@ def test_returns_a_list_of_python_floats_one_per_hidden_layer(student):
     """returns a list of Python floats, one per hidden layer and none for the output layer"""
     for seed, config in [(11, dict(depth=1)), (12, dict(depth=4, width=5)), (13, dict(depth=6, width=3))]:
         (results, *_) = student_dead(student, seed, config)
-        container, items, values = results[0]
-        if container != "list":
-            raise CheckFailure(f"dead_fraction returned a {container}; return a list")
         ref.numbers(results[0], config["depth"], what(config))
-        if any(item != "float" for item in items):
-            wrong = next(item for item in items if item != "float")
-            raise CheckFailure(f"dead_fraction returned a list holding a {wrong}; return Python floats (.item())")
+        if not isinstance(results[0], list):
+            raise CheckFailure("dead_fraction returned a tuple, a tensor or an array; return a list")
+        if not all(isinstance(item, float) for item in results[0]):
+            raise CheckFailure("dead_fraction returned a list holding tensors or other numbers; return Python "
+                               "floats (.item())")
 
 
 @DEAD
 def test_hooks_are_removed_and_the_model_is_left_unchanged(student):
-    """removes its hooks and leaves the model, and PyTorch's gradient mode, as they were"""
+    """removes its hooks and leaves the model, and PyTorch's gradient mode, as they were: a training step afterwards gets the right gradients"""
     seed, config = 14, dict(depth=3, width=8, kill=[(1, 3)])
-    _, hooks, grad_enabled, requires_grad, params = student_dead(student, seed, config)
+    _, hooks, params, gradients = student_dead(student, seed, config)
     if hooks:
         raise CheckFailure(f"dead_fraction left {hooks} hook(s) attached to the model: remove each one "
                            "(handle.remove()) once the forward pass is done")
-    if not grad_enabled:
-        raise CheckFailure("dead_fraction left gradients switched off for the rest of the program: "
-                           "use `with torch.no_grad():`, which switches them back on")
     model, _ = ref.build(seed, **config)
     expected = [p.detach().double().numpy() for p in model.parameters()]
-    if not requires_grad or len(params) != len(expected) or not all(
-            np.array_equal(a, e) for a, e in zip(params, expected)):
+    if len(params) != len(expected) or not all(np.array_equal(a, e) for a, e in zip(params, expected)):
         raise CheckFailure("dead_fraction changed the model's parameters: it should only measure")
+    if len(gradients) != len(expected) or any(g is None for g in gradients):
+        raise CheckFailure("after dead_fraction, a training step got no gradients: gradients were left switched "
+                           "off (use `with torch.no_grad():`, which switches them back on), or the parameters "
+                           "no longer require them")
+    for gradient, expected_gradient in zip(gradients, ref.reference_training_step(seed, config)):
+        assert_close(gradient, expected_gradient, "the gradients of a training step after dead_fraction "
+                     "(it should leave the model computing as before)", rtol=1e-9, atol=1e-12)
 
 
 @DEAD

@@ -3,8 +3,8 @@ float64 references.
 
 The worker and the grader build the same networks from the same seeds with one builder (BUILDER,
 executed on both sides). The worker only runs the student's function on them and sends back what it
-returned and the parameters it left; every expected value is recomputed here, in float64, with
-torch.autograd.
+returned and the parameters it left, as plain numbers and arrays; every expected value is recomputed
+here, in float64, with torch.autograd, and every verdict (types included) is decided here.
 """
 import numpy as np
 import torch
@@ -14,15 +14,41 @@ from torch import nn
 from autograder.checking import CheckFailure
 
 BUILDER = '''
+import math
+
 import numpy as np
 import torch
 from torch import nn
-from actlab import nets
+
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "prelu": nn.PReLU}
+STD = {"xavier": lambda fan_in, fan_out: math.sqrt(2.0 / (fan_in + fan_out)),
+       "he": lambda fan_in, fan_out: math.sqrt(2.0 / fan_in)}
+
+
+def mlp(n_in, width, depth, n_out, activation, init, seed, batch_norm=False):
+    """Linear, (BatchNorm1d,) activation, ..., Linear drawn from `seed`: PyTorch's default init when init is
+    None, else weights from N(0, std**2) of the scheme and zero biases. The checks' own builder (the same
+    networks as actlab.nets.make_mlp): neither the course library nor a notebook that patches it changes
+    what the checks build."""
+    torch.manual_seed(seed)
+    sizes = [n_in] + [width] * depth + [n_out]
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = nn.Linear(fan_in, fan_out)
+        if init is not None:
+            with torch.no_grad():
+                linear.weight.normal_(0.0, STD[init](fan_in, fan_out))
+                linear.bias.zero_()
+        layers.append(linear)
+        if i < depth:
+            layers += [nn.BatchNorm1d(fan_out)] if batch_norm else []
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
 
 
 def build(seed, activation="relu", depth=3, width=7, n_in=5, n_out=4, batch=6, init=None, dtype="float64"):
-    """An MLP from nets.make_mlp and a batch (X, y), all drawn from `seed`."""
-    model = nets.make_mlp(n_in, width, depth, n_out, activation, init, seed=seed).to(getattr(torch, dtype))
+    """An MLP and a batch (X, y), all drawn from `seed`."""
+    model = mlp(n_in, width, depth, n_out, activation, init, seed).to(getattr(torch, dtype))
     generator = torch.Generator().manual_seed(seed + 1000)
     X = (2.0 * torch.randn(batch, n_in, generator=generator, dtype=torch.float64)).to(getattr(torch, dtype))
     y = torch.randint(0, n_out, (batch,), generator=generator)
@@ -31,41 +57,19 @@ def build(seed, activation="relu", depth=3, width=7, n_in=5, n_out=4, batch=6, i
 
 def wide(seed, init=None, activation="relu", batch_norm=False):
     """A wide network for statistics of initial weights: Linear layers 300 -> 500 -> 500 -> 40."""
-    return nets.make_mlp(300, 500, 2, 40, activation, init, seed=seed, batch_norm=batch_norm)
+    return mlp(300, 500, 2, 40, activation, init, seed, batch_norm=batch_norm)
 '''
 
 PROGRAM = BUILDER + '''
 
-def _refuse(*args, **kwargs):
-    raise RuntimeError("write this function yourself: the grader does not accept the course library's version")
-
-
-def _without_library(names):
-    """The course library's versions of the lab's functions, replaced by _refuse while a check runs."""
-    import contextlib
-    from actlab import flow
-
-    @contextlib.contextmanager
-    def hidden():
-        saved = [(module, name, getattr(module, name)) for module, name in names(nets, flow)]
-        for module, name, _ in saved:
-            setattr(module, name, _refuse)
-        try:
-            yield
-        finally:
-            for module, name, value in saved:
-                setattr(module, name, value)
-    return hidden()
-
-
-def _as_numbers(result):
-    """(container type, item types, items as floats) of what the student's function returned."""
-    items = list(result) if isinstance(result, (list, tuple)) or hasattr(result, "__len__") else [result]
-    try:
-        values = [float(v) for v in items]
-    except (TypeError, ValueError):
-        raise TypeError("layer_grad_norms should return a list of numbers, one per Linear layer") from None
-    return type(result).__name__, [type(v).__name__ for v in items], values
+def _plain(value):
+    """What the grader can read of a returned value: numbers and lists of them as they are, a tensor as an
+    array, anything else as None. The grader decides whether it is what the contract asks for."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().to(torch.float64).numpy()
+    return value if isinstance(value, (bool, int, float, np.number, np.ndarray)) else None
 
 
 def layer_grad_norms_probe(seed, config, calls=1, prefill=False, repeat_batch=False):
@@ -78,8 +82,7 @@ def layer_grad_norms_probe(seed, config, calls=1, prefill=False, repeat_batch=Fa
             p.grad = (3.0 * torch.randn(p.shape, generator=generator, dtype=torch.float64)).to(p.dtype)
     if repeat_batch:
         X, y = torch.cat([X, X]), torch.cat([y, y])
-    with _without_library(lambda nets, flow: [(nets, "layer_grad_norms")]):
-        results = [_as_numbers(layer_grad_norms(model, X, y)) for _ in range(calls)]
+    results = [_plain(layer_grad_norms(model, X, y)) for _ in range(calls)]
     return results, [p.detach().cpu().double().numpy() for p in model.parameters()]
 
 
@@ -89,8 +92,7 @@ def init_weights_probe(seed, scheme, init=None, activation="relu", batch_norm=Fa
     model = wide(seed, init, activation, batch_norm)
     before = list(model.parameters())
     torch.manual_seed(seed + 1)
-    with _without_library(lambda nets, flow: [(flow, "nets_init_weights_")]):
-        returned = init_weights_(model, scheme)
+    returned = init_weights_(model, scheme)
     same_objects = len(before) == len(list(model.parameters())) and all(
         p is q for p, q in zip(before, model.parameters()))
     return (returned is model, same_objects, [p.detach().cpu().double().numpy() for p in model.parameters()],
@@ -117,13 +119,16 @@ def parameters(seed, config):
     return [p.detach().double().numpy() for p in model.parameters()]
 
 
-def numbers(probe_result, n_layers, what):
-    """The values of one call's result; a CheckFailure if there is not one number per Linear layer."""
-    _, _, values = probe_result
-    if len(values) != n_layers:
-        raise CheckFailure(f"{what} returned {len(values)} values for a network of {n_layers} Linear layers; "
+def numbers(result, n_layers, what):
+    """The values of one call's result, as floats; a CheckFailure if it is not one number per Linear layer."""
+    items = list(np.ravel(result)) if isinstance(result, np.ndarray) else result
+    if not isinstance(items, (list, tuple)) or any(v is None or isinstance(v, (bool, str)) or np.size(v) != 1
+                                                    for v in items):
+        raise CheckFailure(f"{what} should return a list of numbers, one per nn.Linear layer")
+    if len(items) != n_layers:
+        raise CheckFailure(f"{what} returned {len(items)} values for a network of {n_layers} Linear layers; "
                            "give one norm per nn.Linear layer")
-    return np.array(values)
+    return np.array([float(np.asarray(v).reshape(())) for v in items])
 
 
 def wide_layers(seed, init=None, activation="relu", batch_norm=False):

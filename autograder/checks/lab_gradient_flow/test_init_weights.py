@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure
+from autograder.checking import CheckFailure, assert_finite
 from autograder.proxy import StudentCallError
 
 from . import references as ref
@@ -23,13 +23,15 @@ def initialise(student, seed, scheme, **options):
         raise CheckFailure(f"init_weights_(model, {scheme!r}) changed the number of the model's parameters")
     layers = {"weight": [], "bias": [], "other": []}
     for (kind, index, fan_in, fan_out), array in zip(kinds, params):
+        if kind != "other":  # a nan would pass a statistic compared with `>`
+            assert_finite(array, f"init_weights_(model, {scheme!r}): the {kind} of a Linear layer")
         layers[kind].append((np.asarray(array, dtype=np.float64), fan_in, fan_out))
     return returned, same, layers, buffers
 
 
 def assert_std(W, std, scheme, fan_in, fan_out):
     ratio = W.std() / std
-    if abs(ratio - 1) > STD_TOLERANCE:
+    if not abs(ratio - 1) <= STD_TOLERANCE:
         raise CheckFailure(f"init_weights_(model, {scheme!r}): the standard deviation of a Linear layer with "
                            f"fan_in {fan_in} and fan_out {fan_out} is off by {abs(ratio - 1):.0%}; check the "
                            "formula (which fan, which factor; a weight has shape (fan_out, fan_in))")
@@ -57,7 +59,7 @@ def test_weights_are_normal_with_mean_zero(student):
     for seed, scheme in [(22, "he"), (23, "xavier")]:
         _, _, layers, _ = initialise(student, seed, scheme)
         z = np.concatenate([(W / W.std()).ravel() for W, _, _ in layers["weight"]])
-        if abs(z.mean()) > 0.01:
+        if not abs(z.mean()) <= 0.01:
             raise CheckFailure(f"init_weights_(model, {scheme!r}): the weights do not have mean 0")
         beyond = np.mean(np.abs(z) > 2)  # 4.55% for a normal distribution, 0% for a uniform one
         if not 0.035 <= beyond <= 0.056:
@@ -82,11 +84,11 @@ def test_default_is_pytorchs_own_initialisation(student):
     _, _, layers, _ = initialise(student, 26, "default", init="he")
     for (W, fan_in, fan_out), (b, _, _) in zip(layers["weight"], layers["bias"]):
         bound = 1 / math.sqrt(fan_in)
-        if np.abs(W).max() > bound * (1 + 1e-6) or np.abs(b).max() > bound * (1 + 1e-6):
+        if not (np.abs(W).max() <= bound * (1 + 1e-6) and np.abs(b).max() <= bound * (1 + 1e-6)):
             raise CheckFailure(f"init_weights_(model, 'default'): a Linear layer with fan_in {fan_in} has values "
                                "outside ±1/sqrt(fan_in); call layer.reset_parameters()")
         assert_std(W, bound / math.sqrt(3), "default", fan_in, fan_out)
-        if abs(b.std() / (bound / math.sqrt(3)) - 1) > 0.2:
+        if not abs(b.std() / (bound / math.sqrt(3)) - 1) <= 0.2:
             raise CheckFailure(f"init_weights_(model, 'default'): the biases of a Linear layer with fan_in {fan_in} "
                                "are not spread like PyTorch's default (uniform in ±1/sqrt(fan_in))")
 

@@ -71,10 +71,10 @@ def test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero(stude
     for activation in ("tanh", "relu", "selu"):
         _, _, weights, _, _ = ref.built(student, activation, WIDE, seed=5, batch=2)
         w = weights[0].ravel() / weights[0].std()
-        if abs(w.mean()) > 6 / np.sqrt(w.size):  # six standard errors of the mean
+        if not abs(w.mean()) <= 6 / np.sqrt(w.size):  # six standard errors of the mean
             raise CheckFailure(f"build_mlp(..., {activation!r}): the weights' mean is not 0")
         # excess kurtosis: 0 for a normal (standard error sqrt(24 / n) < 0.012 here), -1.2 for a uniform
-        if abs(np.mean((w - w.mean()) ** 4) - 3) > 0.15:
+        if not abs(np.mean((w - w.mean()) ** 4) - 3) <= 0.15:
             raise CheckFailure(f"build_mlp(..., {activation!r}): the weights do not look normally distributed "
                                "(their tails are wrong); use a normal initialisation, not a uniform one")
 

@@ -60,20 +60,22 @@ def assert_exact_int(result, expected, what):
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailure(f"{what} returned a {result.type_name}, not a number")
+        raise CheckFailure(f"{what} returned a {type(result.value).__name__}, not a number")
     if not np.isfinite(float(value)) or int(value) != value or int(value) != expected:
         raise CheckFailure(f"{what} returned the wrong number of bytes")
 
 
 def assert_python_int(result, what):
-    if result.type_name != "int":
-        raise CheckFailure(f"{what} returned a {result.type_name}; return a Python int (bytes are whole numbers, "
-                           "and a Python int never overflows)")
+    """The value itself, as the grader decoded it, is a Python int (numpy's int64 is not, nor is a bool)."""
+    if not isinstance(result.value, int) or isinstance(result.value, bool):
+        raise CheckFailure(f"{what} returned a {type(result.value).__name__}; return a Python int (bytes are "
+                           "whole numbers, and a Python int never overflows)")
 
 
 def assert_python_float(result, what):
-    if result.type_name not in ("float", "float64"):
-        raise CheckFailure(f"{what} returned a {result.type_name}; return a float")
+    """The value itself is a float (numpy's float64 is one; float32 and int are not)."""
+    if not isinstance(result.value, float):
+        raise CheckFailure(f"{what} returned a {type(result.value).__name__}; return a float")
 
 
 def assert_raises_value_error(call, what):

@@ -1,7 +1,8 @@
 """The activations as PyTorch reference functions, and the helpers chapter 5 uses to plot and measure them.
 
-Everything here computes with PyTorch (float64 unless said), so the book shows what the library computes.
-The numpy versions are the students' job in the `activations` exercise; this module does not hold them.
+Everything here computes with PyTorch (float64 unless said), so the book shows what PyTorch computes.
+It belongs to the book, not to the course library `actlab` that the exercises can import: there, a
+function per activation would answer the `activations` exercise.
 """
 from __future__ import annotations
 

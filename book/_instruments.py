@@ -1,0 +1,124 @@
+"""What the book measures networks with: per-layer gradient norms, dead and saturated units, a
+monitoring table, and the lab pages' versions of the functions the labs grade.
+
+These belong to the book, not to the course library `actlab`: the labs grade them (`layer_grad_norms`,
+`init_weights_`, `dead_fraction`, `with_leaky_relu`, `build_mlp`, `evaluate`), and students import
+`actlab`, in their notebooks and in the grader's sandbox, which shows them no other part of the
+repository. The labs pass the student's functions to the experiments of actlab.flow and
+actlab.shootout; the book's lab pages pass these.
+
+Conventions as in actlab.nets: X a float tensor (batch, n_in), y int64 labels (batch,), a model an
+nn.Sequential of nn.Linear layers with an activation module after every hidden one.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from actlab import nets
+
+
+# -- looking inside a network -------------------------------------------------------------------
+
+def layer_grad_norms(model, X, y) -> list[float]:
+    """Frobenius norm of each Linear weight's gradient after one cross-entropy backward pass on (X, y),
+    input layer first; one float per Linear layer."""
+    model.zero_grad()
+    F.cross_entropy(model(X), y).backward()
+    return [layer.weight.grad.norm().item() for layer in nets.linear_layers(model)]
+
+
+def hidden_activations(model, X) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(pre-activation z, activation a) of every activation module, each of shape (batch, width),
+    recorded with forward hooks during one forward pass on X, without gradients."""
+    records, hooks = [], []
+    for module in model.modules():
+        if isinstance(module, nets.ACTIVATION_TYPES):
+            hooks.append(module.register_forward_hook(lambda m, inp, out: records.append((inp[0], out))))
+    try:
+        with torch.no_grad():
+            model(X)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return records
+
+
+def dead_fraction(model, X) -> list[float]:
+    """Per hidden activation layer, the fraction of units whose output is <= 0 for every row of X: for
+    ReLU, exactly 0 everywhere; for Leaky ReLU or GELU, on the negative side for every example."""
+    return [(a <= 0).all(dim=0).float().mean().item() for _, a in hidden_activations(model, X)]
+
+
+def local_gradients(model, X) -> list[torch.Tensor]:
+    """f'(z) of every hidden activation layer at the pre-activations X produces, shape (batch, width)."""
+    slopes = []
+    activations = [m for m in model.modules() if isinstance(m, nets.ACTIVATION_TYPES)]
+    for module, (z, _) in zip(activations, hidden_activations(model, X)):
+        z = z.detach().requires_grad_(True)
+        (slope,) = torch.autograd.grad(module(z).sum(), z)  # elementwise f, so the sum's gradient is f'(z)
+        slopes.append(slope)
+    return slopes
+
+
+def saturated_fraction(model, X, tol=1e-2) -> list[float]:
+    """Per hidden activation layer, the fraction of (example, unit) entries with |f'(z)| < tol.
+
+    For sigmoid and tanh these are the flat tails; for ReLU, every entry on the inactive side (z < 0).
+    """
+    return [(slope.abs() < tol).float().mean().item() for slope in local_gradients(model, X)]
+
+
+def monitor(model, X, y, tol=1e-2) -> list[dict]:
+    """One row per hidden layer: activation mean and variance, dead and saturated fractions, and the
+    gradient norm of the Linear layer that feeds it (the output layer's norm is not in the table)."""
+    grads = layer_grad_norms(model, X, y)
+    stats = zip(hidden_activations(model, X), dead_fraction(model, X), saturated_fraction(model, X, tol), grads)
+    return [{"layer": i + 1, "mean": a.mean().item(), "var": a.var().item(), "dead": dead,
+             "saturated": sat, "grad_norm": grad}
+            for i, ((_, a), dead, sat, grad) in enumerate(stats)]
+
+
+# -- the lab pages' versions of the graded functions ------------------------------------------------
+
+def init_weights_(model, scheme):
+    """Re-draw every Linear layer of `model` in place: "default" is PyTorch's own initialisation,
+    "xavier" and "he" the normal distributions of `nets.INIT_STD` with zero biases."""
+    for layer in nets.linear_layers(model):
+        if scheme == "default":
+            layer.reset_parameters()
+        else:
+            nets.init_linear_(layer, scheme)
+    return model
+
+
+def with_leaky_relu(model, alpha=0.01):
+    """A deep copy of `model` with every nn.ReLU replaced by nn.LeakyReLU(alpha)."""
+    fixed = copy.deepcopy(model)
+    for i, module in enumerate(fixed):
+        if isinstance(module, nn.ReLU):
+            fixed[i] = nn.LeakyReLU(alpha)
+    return fixed
+
+
+# The initialisation each activation is designed for: Xavier keeps the signal's variance through
+# tanh-like units (Glorot & Bengio, 2010), He makes up for the half of the signal a ReLU-like unit
+# discards (He et al., 2015), and SELU's self-normalisation assumes LeCun-normal weights
+# (Klambauer et al., 2017).
+MATCHING_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he", "elu": "he",
+                 "gelu": "he", "silu": "he", "selu": "lecun"}
+
+
+def build_mlp(n_in, width, depth, n_out, activation) -> nn.Sequential:
+    """nets.make_mlp with the activation's matching initialisation (MATCHING_INIT)."""
+    return nets.make_mlp(n_in, width, depth, n_out, activation, init=MATCHING_INIT[activation])
+
+
+def evaluate(model, X, y) -> tuple[float, float]:
+    """Mean cross-entropy and arg-max accuracy of `model` on (X, y), without gradients."""
+    with torch.no_grad():
+        logits = model(X)
+    return F.cross_entropy(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()
