@@ -57,7 +57,8 @@ def main(argv=None) -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"graded {len(results)} submissions: {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}")
-    return 1 if problems else 0
+    from .proxy import STOPPING
+    return 130 if STOPPING.is_set() else 1 if problems else 0
 
 
 if __name__ == "__main__":

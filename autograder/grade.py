@@ -13,6 +13,7 @@ goes on with the next one.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -22,7 +23,9 @@ import logging
 import multiprocessing
 import re
 import shutil
+import signal
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +33,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import course, feedback, notebook
-from .proxy import StudentCallError, StudentCode
+from .proxy import STOPPING, StudentCallError, StudentCode, stop_all
 from .runner import CheckResult, run_checks
-from .sandbox import KernelJail, Sandbox, SandboxedKernelManager, SandboxUnavailable
+from .sandbox import (KernelJail, Sandbox, SandboxedKernelManager, SandboxUnavailable, die_with_parent,
+                      remove_stale_cgroups, stop_kernels)
 
 log = logging.getLogger("autograder")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")
@@ -112,6 +116,8 @@ class Course:
         # Student code must not see the gradebook (nor its server's socket), other students' work or the
         # hidden checks.
         hidden = [self.out, submissions.resolve(), *gradebook_folders(self.db_url)]
+        if submissions.resolve().name == "submitted":  # nbgrader's course folder: its gradebook, its source/
+            hidden.append(submissions.resolve().parent)
         self.sandbox = Sandbox(hide=hidden, enabled=sandboxed, hidden_packages=course.hidden_packages(assignment))
         self.source = notebook.read_source(course.source_notebook(assignment))
         self.cells = notebook.test_cells(self.source)
@@ -171,8 +177,12 @@ class Course:
                 outcome.append({"success": False, "error": f"{type(exc).__name__}: {exc}"})
         thread = threading.Thread(target=run, daemon=True, name=f"nbgrader {student_id}")
         thread.start()
-        thread.join(deadline)
+        ends = time.monotonic() + deadline
+        while thread.is_alive() and time.monotonic() < ends and not STOPPING.is_set():
+            thread.join(0.2)
         jail.close()  # kills whatever of the kernel is left, removes its sockets
+        if STOPPING.is_set():
+            return "grading was stopped"
         if not outcome:
             log.warning("nbgrader did not finish %s within %g s; its kernel was stopped", student_id, deadline)
             return f"it did not finish within {deadline:g} s"
@@ -215,24 +225,32 @@ def gradebook_folders(db_url: str) -> list[Path]:
     return sockets or [Path(p) for p in ("/run/postgresql", "/var/run/postgresql", "/tmp") if Path(p).is_dir()]
 
 
-def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade:
-    """Grade one submission; never raises: what went wrong becomes a reason and zero points."""
+def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade | None:
+    """Grade one submission; never raises: what went wrong becomes a reason and zero points. None when the
+    run was stopped before the grade was made: nothing of it is recorded."""
     grade = StudentGrade(student_id, course_run.assignment, course_run.cells)
+    records = exchange_records(path.parent, grade.problems)
     try:
         submitted = notebook.read_submission(path) if path.is_file() else None
         if submitted is None:
             grade.problems.append(f"no {path.name} was found in the submission folder")
         else:
             target = course_run.submission_path(student_id)
+            content = path.read_bytes()  # read first: SUBMISSIONS may be nbgrader's own submitted/ folder
             shutil.rmtree(target.parent, ignore_errors=True)
             target.parent.mkdir(parents=True)
-            shutil.copyfile(path, target)  # only the notebook: no file beside it comes along
+            # only the notebook and nbgrader's exchange records: no file beside it (a numpy.py) comes along
+            target.write_bytes(content)
+            for name, record in records.items():
+                (target.parent / name).write_bytes(record)
             # nbgrader mostly waits for its kernel: run the hidden checks meanwhile
             deadline = course_run.autograde_deadline(submitted)
             with concurrent.futures.ThreadPoolExecutor(1) as pool:
                 autograding = pool.submit(course_run.autograde, student_id, deadline)
                 grade.checks = check_submission(course_run, submitted, grade)
                 failure = autograding.result()
+            if STOPPING.is_set():
+                return None  # stopped halfway: discarded whole, graded again by the next run
             if failure:
                 grade.problems.insert(0, f"nbgrader could not execute the notebook: {failure}")
     except ValueError as exc:  # an unreadable notebook
@@ -248,8 +266,62 @@ def grade_one(course_run: Course, student_id: str, path: Path) -> StudentGrade:
     except Exception:
         log.error("could not record %s in the gradebook: %s", student_id, traceback.format_exc())
         grade.problems.append("the grade could not be written to the gradebook")
-    feedback.write(grade, course_run.out / "feedback" / student_id / f"{course_run.assignment}.html")
+    page = course_run.out / "feedback" / student_id / f"{course_run.assignment}.html"
+    feedback.write(grade, page)
+    place_for_release_feedback(course_run, student_id, page, records)
     return grade
+
+
+# What nbgrader's exchange writes beside a submitted notebook, and `nbgrader collect` keeps: the submission
+# time (the gradebook records it) and a secret from which `nbgrader release_feedback` names the student's
+# released feedback page, md5(secret + notebook name), the name the student's `fetch_feedback` looks for.
+EXCHANGE_RECORDS = ("timestamp.txt", "submission_secret.txt")
+
+
+def exchange_records(folder: Path, problems: list) -> dict[str, bytes]:
+    """{name: content} of the exchange records beside a submitted notebook. One that nbgrader could not
+    read (a link, a large file, a time it cannot parse) is left out, with a reason in `problems`."""
+    records = {}
+    for name in EXCHANGE_RECORDS:
+        path = folder / name
+        if not (path.exists() or path.is_symlink()):
+            continue
+        try:
+            plain = path.is_file() and not path.is_symlink() and path.stat().st_size < 1000
+            content = path.read_bytes() if plain else b""
+        except OSError:
+            content = b""
+        if valid_exchange_record(name, content):
+            records[name] = content
+        else:
+            problems.append(f"the {name} beside the notebook could not be read; it was ignored")
+    return records
+
+
+def valid_exchange_record(name: str, content: bytes) -> bool:
+    """Whether nbgrader can use it: a secret of printable characters, a time its parser reads."""
+    from nbgrader.utils import parse_utc
+    text = content.decode("ascii", "replace")
+    if name == "submission_secret.txt":
+        return bool(re.fullmatch(r"[\x21-\x7e]+", text))  # nbgrader writes 128 hex digits
+    try:
+        return bool(text.strip()) and parse_utc(text.strip()) is not None
+    except (ValueError, OverflowError):
+        return False
+
+
+def place_for_release_feedback(course_run: Course, student_id: str, page: Path, records: dict):
+    """Copy the feedback page where `nbgrader release_feedback --CourseDirectory.root=DIR/nbgrader` looks for
+    it, feedback/<student_id>/<assignment>/<assignment>.html beside the submission's exchange records. A
+    submission without both records did not come through the exchange: nothing is placed (release_feedback
+    would stop at it), and the page reaches the student some other way."""
+    folder = course_run.root / "feedback" / student_id / course_run.assignment
+    shutil.rmtree(folder, ignore_errors=True)
+    if set(records) == set(EXCHANGE_RECORDS):
+        folder.mkdir(parents=True)
+        for name, record in records.items():
+            (folder / name).write_bytes(record)
+        shutil.copyfile(page, folder / page.name)
 
 
 def grader_fingerprint(assignment: str) -> str:
@@ -264,10 +336,17 @@ def grader_fingerprint(assignment: str) -> str:
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "no file"
+    """The notebook's, and its exchange records' when it has any: an unchanged notebook submitted again
+    through the exchange has a new time and secret, so it is graded (and its feedback placed) again."""
+    if not path.is_file():
+        return "no file"
+    digest = hashlib.sha256(path.read_bytes())
+    for name, record in exchange_records(path.parent, []).items():
+        digest.update(f"\0{name}\0".encode() + record)
+    return digest.hexdigest()
 
 
-def grade_or_reuse(course_run: Course, student_id: str, path: Path, regrade: bool = False) -> StudentGrade:
+def grade_or_reuse(course_run: Course, student_id: str, path: Path, regrade: bool = False) -> StudentGrade | None:
     """The earlier run's grade when neither the submission nor the grader changed; else grade it.
 
     A result is saved only once its grade is in the gradebook, so a run killed halfway loses
@@ -282,6 +361,8 @@ def grade_or_reuse(course_run: Course, student_id: str, path: Path, regrade: boo
         except (ValueError, KeyError, TypeError):
             pass  # an unreadable result: grade again
     grade = grade_one(course_run, student_id, path)
+    if grade is None:
+        return None
     if grade.recorded and not grade.grader_failed:
         saved.parent.mkdir(parents=True, exist_ok=True)
         partial = saved.with_suffix(".partial")
@@ -320,8 +401,18 @@ def check_submission(course_run: Course, submitted, grade: StudentGrade) -> list
 _worker_course: Course | None = None
 
 
+def stop_this_process(*_):
+    """Discard the grade being made: no new worker starts, running workers and kernels are killed."""
+    stop_all()
+    stop_kernels()
+
+
 def _init_worker(*course_args):
     global _worker_course
+    die_with_parent()
+    # Ctrl-C reaches the whole process group: the main process decides, and tells the workers with SIGTERM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, stop_this_process)
     logging.basicConfig(level=logging.WARNING)
     _worker_course = Course(*course_args)
 
@@ -331,17 +422,25 @@ def _grade_in_worker(student_id, path, regrade):
 
 
 def find_submissions(assignment: str, submissions: Path) -> tuple[list, list]:
-    """([(student_id, notebook path)], [problems]) for SUBMISSIONS/<student_id>/<assignment>.ipynb."""
+    """([(student_id, notebook path)], [problems]) for SUBMISSIONS/<student_id>/<assignment>.ipynb, or for
+    nbgrader's own layout SUBMISSIONS/<student_id>/<assignment>/<assignment>.ipynb, which `nbgrader collect`
+    leaves in <course>/submitted/."""
     if not submissions.is_dir():
         raise SystemExit(f"no such folder: {submissions}")
     found, problems = [], []
     for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        if STUDENT_ID.match(folder.name):
-            found.append((folder.name, folder / f"{assignment}.ipynb"))
-        else:
+        if not STUDENT_ID.match(folder.name):
             problems.append(f"skipped folder {folder.name!r}: not a valid student id")
+            continue
+        plain, collected = folder / f"{assignment}.ipynb", folder / assignment / f"{assignment}.ipynb"
+        if plain.exists() and collected.exists():
+            problems.append(f"{folder.name} has both {plain.relative_to(submissions)} and "
+                            f"{collected.relative_to(submissions)}: the first was graded")
+        found.append((folder.name, collected if collected.exists() and not plain.exists() else plain))
     if not found:
-        raise SystemExit(f"no submissions in {submissions}: expected {submissions}/<student_id>/{assignment}.ipynb")
+        expected = f"{submissions}/<student_id>/{assignment}"
+        raise SystemExit(f"no submissions in {submissions}: expected {expected}.ipynb or, as `nbgrader collect` "
+                         f"leaves them, {expected}/{assignment}.ipynb")
     return found, problems
 
 
@@ -350,6 +449,9 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
                  call_timeout: float = course.CALL_TIMEOUT_S, regrade: bool = False
                  ) -> tuple[list[StudentGrade], list[str]]:
     """Grade every submission in `submissions`; write grades.csv and feedback into `out`."""
+    if submissions.resolve().is_relative_to(out.resolve()):
+        raise SystemExit(f"refusing to grade: {submissions} is inside the output folder {out}, which the grader "
+                         "rewrites; collect the submissions elsewhere")
     found, problems = find_submissions(assignment, submissions)
     out.mkdir(parents=True, exist_ok=True)
     os.environ.update(course.GRADING_ENV)  # nbgrader's kernels inherit it (spawned pool workers too)
@@ -362,19 +464,36 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     if not sandboxed:
         log.warning("grading WITHOUT a sandbox (--unsafe-no-sandbox): student code can read and write "
                     "whatever this user can")
-    main.prepare()
+    remove_stale_cgroups()
     results = []
     bar = tqdm(total=len(found), desc=f"grading {assignment}", unit="student")
-    if workers <= 1:
-        for student_id, path in found:
-            results.append(_report(grade_or_reuse(main, student_id, path, regrade), bar))
-    else:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                                    initargs=course_args) as pool:
-            futures = [pool.submit(_grade_in_worker, sid, path, regrade) for sid, path in found]
-            for future in concurrent.futures.as_completed(futures):
-                results.append(_report(future.result(), bar))
+    with Stopper() as stopper:
+        main.prepare()
+        if workers <= 1:
+            for student_id, path in found:
+                if STOPPING.is_set():
+                    break
+                grade = grade_or_reuse(main, student_id, path, regrade)
+                if grade is not None:
+                    results.append(_report(grade, bar))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                                        initargs=course_args) as pool:
+                stopper.pool = pool
+                with stopper.ignoring_sigint():  # the workers start with Ctrl-C ignored: the main process decides
+                    pending = {pool.submit(_grade_in_worker, sid, path, regrade) for sid, path in found}
+                while pending and not STOPPING.is_set():
+                    done, pending = concurrent.futures.wait(pending, 0.5, concurrent.futures.FIRST_COMPLETED)
+                    results += [_report(g, bar) for g in map(_outcome, done) if g is not None]
+                for future in pending:
+                    future.cancel()
+                # the ones in flight end at once: their workers were told to discard them
+                in_flight = concurrent.futures.as_completed([f for f in pending if not f.cancelled()])
+                results += [_report(g, bar) for g in map(_outcome, in_flight) if g is not None]
+    if len(results) < len(found) and not STOPPING.is_set():
+        problems.append(f"{len(found) - len(results)} submissions were not graded: a grading process stopped "
+                        "abruptly (see the log above); run the same command again to grade them")
     bar.close()
     results.sort(key=lambda g: g.student_id)
     problems += [f"the grader failed on {g.student_id}'s submission (see the log above)" for g in results
@@ -382,7 +501,65 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     problems += [f"{g.student_id}'s grade could not be written to the gradebook (see the log above)"
                  for g in results if not g.recorded]
     write_csv(results, out / "grades.csv")
+    if STOPPING.is_set():
+        problems.append(f"stopped: {len(results)} of {len(found)} submissions graded (grades.csv lists those); "
+                        "run the same command again to grade the rest")
     return results, problems
+
+
+def _outcome(future) -> StudentGrade | None:
+    """A pool worker's grade; None when it was discarded, or lost with its process (logged)."""
+    try:
+        return future.result()
+    except Exception as exc:
+        if not STOPPING.is_set():
+            log.error("a grading process failed: %s", printable(f"{type(exc).__name__}: {exc}"))
+        return None
+
+
+class Stopper:
+    """Ctrl-C or SIGTERM: the first stops the run within seconds (no new submission starts, the ones in flight
+    are discarded whole, every sandbox is killed); a second stops at once."""
+
+    def __init__(self):
+        self.pool, self.previous = None, {}
+
+    @contextlib.contextmanager
+    def ignoring_sigint(self):
+        """Processes started here inherit an ignored SIGINT (Python keeps it ignored): a Ctrl-C while they
+        start up cannot kill them."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self.handle)
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.previous[sig] = signal.signal(sig, self.handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self.stopping:
+            return  # a second Ctrl-C while the stopped run writes its summary still stops at once
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def handle(self, signum, frame):
+        stop_this_process()
+        processes = list((self.pool._processes or {}).values()) if self.pool is not None else []
+        for process in processes:
+            try:
+                os.kill(process.pid, signal.SIGKILL if self.stopping else signal.SIGTERM)
+            except (ProcessLookupError, OSError):
+                pass
+        if self.stopping:
+            os.write(2, b"\nstopped at once; run the same command again to grade the rest\n")
+            os._exit(130)
+        self.stopping = True
+        os.write(2, b"\nstopping: the submissions being graded are discarded (press Ctrl-C again to stop at once)\n")
+
+    stopping = False
 
 
 def printable(text: str, keep_newlines: bool = False) -> str:

@@ -18,7 +18,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,24 @@ WORKER = Path(__file__).resolve().parent / "worker.py"
 MAX_REPLY_BYTES = 64 * 2**20
 MAX_ARRAY_ELEMENTS = 10**7
 NUMERIC_KINDS = "biuf"  # bool, int, unsigned, float: no object, string or complex arrays
+
+
+# Set when the instructor stops a run (Ctrl-C, SIGTERM): no worker starts, every call fails at once, and the
+# grade being made is discarded. `stop_all` also kills the workers that are running.
+STOPPING = threading.Event()
+_LIVE: "weakref.WeakSet[StudentCode]" = weakref.WeakSet()
+
+
+def stop_all():
+    """Stop every worker of this process now (safe in a signal handler: it only sends signals)."""
+    STOPPING.set()
+    for code in list(_LIVE):
+        process = code._process
+        if process is not None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 class StudentCallError(AssertionError):
@@ -165,6 +185,7 @@ class StudentCode:
             self._tmp = cwd = tempfile.mkdtemp(prefix="worker-")
         if self._start_deadline is None:
             self._start_deadline = time.monotonic() + self.start_timeout
+        _LIVE.add(self)
         self._process = subprocess.Popen(
             argv, cwd=cwd, pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -230,6 +251,8 @@ class StudentCode:
         self.close()
 
     def ensure_started(self):
+        if STOPPING.is_set():
+            raise StudentCallError("grading was stopped")
         if self._start_failure is not None:
             raise StudentCallError(self._start_failure)
         if self._process is None:

@@ -57,7 +57,7 @@ class Sandbox:
 
     def process_cap(self) -> list[str]:
         """A prefix that moves the sandbox into a pids cgroup before it starts (empty if none)."""
-        if self._cgroup is None:
+        if self._cgroup is None or (self._cgroup and not self._cgroup.is_dir()):
             self._cgroup = make_pids_cgroup(self.limits.processes) or False
         if not self._cgroup:
             return []
@@ -165,7 +165,7 @@ def make_pids_cgroup(limit: int) -> Path | None:
     for root in [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]:
         if not (root / "cgroup.procs").exists():
             continue
-        path = root / f"autograder-{uuid.uuid4().hex[:12]}"
+        path = root / f"autograder-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the pid: see remove_stale_cgroups
         try:
             path.mkdir()
         except OSError:
@@ -179,6 +179,26 @@ def make_pids_cgroup(limit: int) -> Path | None:
         except OSError:
             _remove_cgroup(path)
     return None
+
+
+def remove_stale_cgroups():
+    """Remove the pids cgroups that graders killed with SIGKILL left (they cannot remove their own): those of
+    a process that no longer exists, never those of another grading run on the machine."""
+    for root in [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]:
+        for path in root.glob("autograder-*"):
+            owner = path.name.split("-")[1]
+            if not owner.isdigit() or not Path(f"/proc/{owner}").exists():
+                _remove_cgroup(path)  # fails, and keeps it, while a process is still in it
+
+
+def die_with_parent():
+    """This process gets SIGKILL when its parent dies (a pool worker of a grader killed with SIGKILL), and
+    with it the sandboxes it started (bubblewrap's --die-with-parent)."""
+    import ctypes
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    if os.getppid() != parent:  # the parent died before the call
+        os._exit(1)
 
 
 def _remove_cgroup(path: Path):
@@ -206,6 +226,15 @@ def kill_processes_mentioning(marker: str):
 from jupyter_client import AsyncKernelManager  # noqa: E402
 
 
+_JAILS: set = set()  # the kernels' folders in use in this process
+
+
+def stop_kernels():
+    """Kill every sandboxed kernel of this process now (safe in a signal handler)."""
+    for run_dir in list(_JAILS):
+        kill_processes_mentioning(str(run_dir))
+
+
 @dataclass
 class KernelJail:
     """Where one submission's kernel runs: a short socket folder of its own, independent of the student id
@@ -213,7 +242,11 @@ class KernelJail:
     sandbox: Sandbox
     run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp")))
 
+    def __post_init__(self):
+        _JAILS.add(self.run_dir)
+
     def close(self):
+        _JAILS.discard(self.run_dir)
         kill_processes_mentioning(str(self.run_dir))
         shutil.rmtree(self.run_dir, ignore_errors=True)  # never follows a link the student planted
 
