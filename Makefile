@@ -31,11 +31,14 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "WARNING: chromium is missing and could not be installed: the offline-math browser test will be skipped"
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
-	@# notebooks and labs `import actlab` from any folder: the repository goes on the venv's path
-	$(BIN)/python -c 'import site, sys; open(site.getsitepackages()[0] + "/course.pth", "w").write(sys.argv[1] + "\n")' "$(abspath .)"
+	@# actlab in editable mode, as students install its wheel: chapters, labs and tests import it from any
+	@# folder. The pinned setuptools builds it (no build isolation: nothing to fetch).
+	$(BIN)/pip install --quiet --no-build-isolation -e . -c requirements.txt
+	@# earlier versions of this Makefile put the whole repository on the venv's path with this file
+	rm -f $(VENV)/lib/python*/site-packages/course.pth
 	touch $@
 
 # MathJax from the npm registry, copied where _config.yml's html_static_path looks.
@@ -46,8 +49,10 @@ $(VENV)/mathjax/mathjax/tex-chtml.js:
 	cp -r $(VENV)/npm/node_modules/mathjax/es5 $(VENV)/mathjax/mathjax
 	test -f $@
 
+# The book, then the course kit it offers on its Exercises page (_build/html/activation-functions-kit.zip).
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python -m autograder.kit
 
 test: venv sandbox-tools browser database
 	$(BIN)/python -m pytest tests

@@ -8,9 +8,10 @@ Chapters and labs import from here so that notebook cells stay short and show th
 - device: CPU or GPU, lab sizes per device, the grader's smoke-test mode
 - kernels, flow, shootout: the experiments of the labs (lab_speed and lab_autograd; lab_gradient_flow
   and lab_dying_relu; lab_shootout)
+- check: `python -m actlab.check NOTEBOOK`, the students' check of a notebook before they submit it
 
 Students import this library, in their notebooks and in the grader's sandbox, so it holds no answer to
 any graded function: the experiments take the student's functions as arguments, and the book's own
-versions of what it measures live with the book (book/_activations.py, book/_instruments.py).
+versions of what it measures live with the book (book/_activations.py, book/labs/_instruments.py).
 tests/test_library_has_no_answers.py holds the library to this.
 """

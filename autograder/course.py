@@ -18,6 +18,11 @@ CHECKS = Path(__file__).resolve().parent / "checks"
 COURSE_ID = "activation-functions"
 CELL_TIMEOUT_S = 60  # default wall-clock limit of one notebook cell, in nbgrader's kernel and in the worker
 CALL_TIMEOUT_S = 10  # default wall-clock limit of one call of a student's function by a hidden check
+# Where the released notebooks' links to the book point: the folder (or web address) of the built HTML
+# book, ending in "/". The default is the book's copy inside the course kit (autograder/kit.py), seen from
+# a notebook at exercises/<id>/<id>.ipynb in the kit. Set the book's web address here when it is published
+# somewhere, then release again (`python -m autograder release`).
+BOOK_URL = "../../book/"
 # Set in every process that runs student code: the labs then run their experiments at a smoke-test
 # size (grades come from the hidden checks; see actlab/device.py).
 GRADING_ENV = {"ACTLAB_SMOKE": "1"}
@@ -54,6 +59,9 @@ def nbgrader_config(root: Path, release_dir: Path, db_url: str, cell_timeout: fl
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
     c.Exchange.root = str(root / "exchange")
     c.Execute.timeout = int(cell_timeout)
+    # nbclient waits only 4 s for a cell's output after its reply, and nbgrader makes that an error: under
+    # CPU load notebooks failed though no cell ran long. The output may take as long as the cell may.
+    c.Execute.iopub_timeout = int(cell_timeout)
     # The kernel talks over IPC sockets in a folder of its own, not TCP ports any local user could
     # reach, and runs in the grader's sandbox (see sandbox.SandboxedKernelManager).
     c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"

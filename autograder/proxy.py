@@ -133,6 +133,8 @@ def decode_reply_value(data, depth=0):
         return tuple(items) if data["__tuple__"] is True else items
     if isinstance(data, dict) and set(data) == {"__opaque__"} and isinstance(data["__opaque__"], str):
         return Opaque(data["__opaque__"][:100])
+    if isinstance(data, dict) and set(data) == {"__dict__"}:
+        raise ProtocolError("returned a dict, not a number or an array")
     raise ProtocolError("the reply holds a value of an unknown form")
 
 

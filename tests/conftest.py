@@ -1,7 +1,5 @@
 import os
-import sys
-from pathlib import Path
 
-# The project's packages (autograder, actlab) import from the repository root.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Imports need no path set-up here: tests/pytest.ini's `pythonpath` adds the repository root (autograder)
+# and tests/ (helpers), and the course's environment installs actlab (`pip install -e .`, the Makefile).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

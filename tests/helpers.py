@@ -1,6 +1,7 @@
 """Helpers for the project's tests: notebooks with one answer replaced, and hidden-check runs."""
 from __future__ import annotations
 
+import ast
 import copy
 
 import nbformat
@@ -16,6 +17,24 @@ def solution(assignment="activations"):
 
 def released(assignment="activations"):
     return nbformat.read(str(course.EXERCISES / assignment / f"{assignment}.ipynb"), as_version=4)
+
+
+def code_cells(assignment) -> list[tuple[dict, str]]:
+    """(nbgrader metadata, source) of every code cell of an assignment's solution notebook."""
+    nb = nbformat.read(str(course.source_notebook(assignment)), as_version=4)
+    return [(notebook.nbgrader_meta(cell), cell.source) for cell in nb.cells if cell.cell_type == "code"]
+
+
+def graded_names(assignment) -> list[str]:
+    """The names that an assignment's answer cells define at their top level: its graded functions."""
+    return [node.name for meta, source in code_cells(assignment) if meta.get("solution")
+            for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+
+
+def filled(assignment):
+    """The released notebook with every answer cell holding the reference answer of solutions/."""
+    answers = {meta["grade_id"]: source for meta, source in code_cells(assignment) if meta.get("solution")}
+    return with_answers(released(assignment), answers)
 
 
 def with_answer(nb, grade_id, source):

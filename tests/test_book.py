@@ -4,13 +4,17 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
+import nbformat
 import pytest
 import yaml
+from markdown_it import MarkdownIt
 
-from autograder import course
+from autograder import course, kit
 
 pytestmark = pytest.mark.slow
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
@@ -121,3 +125,80 @@ def test_math_renders_in_a_browser_that_cannot_reach_the_network(book):
          f"--user-data-dir={html.parent / 'chromium-profile'}", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=120)
     assert process.stdout.count("<mjx-container") >= 3, process.stderr[-2000:]
+
+
+# -- the course kit that `make book` writes beside the book --------------------------------------------
+
+@pytest.fixture(scope="module")
+def course_kit(book, tmp_path_factory):
+    """The kit built from this book as `make book` builds it, and unzipped: (built HTML, the kit's folder)."""
+    _, html = book
+    archive = kit.build_kit(html / f"{kit.KIT}.zip", html)
+    out = tmp_path_factory.mktemp("kit")
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(out)
+    return html, out / kit.KIT
+
+
+class Links(HTMLParser):
+    """The targets of a page's links."""
+
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a" and dict(attrs).get("href"):
+            self.hrefs.append(dict(attrs)["href"])
+
+
+def test_the_exercises_page_offers_the_course_kit_for_download(course_kit):
+    html, _ = course_kit
+    page = html / "book" / "exercises.html"
+    parser = Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    kits = [href for href in parser.hrefs if href.endswith(f"{kit.KIT}.zip")]
+    assert kits, "the Exercises page has no link to the course kit"
+    for href in kits:
+        assert zipfile.is_zipfile(page.parent / href), href
+
+
+def test_the_kit_holds_the_book_the_wheel_every_released_notebook_and_no_answer(course_kit):
+    _, unpacked = course_kit
+    files = {p.relative_to(unpacked).as_posix() for p in unpacked.rglob("*") if p.is_file()}
+    (wheel,) = [f for f in files if f.endswith("-py3-none-any.whl")]
+    notebooks = {f"exercises/{a}/{a}.ipynb" for a in course.assignments()}
+    assert {f for f in files if not f.startswith("book/")} == {"README.md", wheel, *notebooks}
+    assert "book/index.html" in files and "book/book/exercises.html" in files
+    assert not [f for f in files if f.endswith(".zip")], "the kit holds no copy of itself"
+    markers = [b"BEGIN SOLUTION", b"END SOLUTION", b"BEGIN HIDDEN TESTS", b"autograder/checks"]
+    leaks = [(f, m) for f in files for m in markers if m in (unpacked / f).read_bytes()]
+    assert leaks == []
+
+
+def notebook_links(path: Path) -> list[str]:
+    """The target of every link in a notebook's markdown cells."""
+    nb = nbformat.read(str(path), as_version=4)
+    markdown = MarkdownIt()
+    return [token.attrs["href"] for cell in nb.cells if cell.cell_type == "markdown"
+            for block in markdown.parse(cell.source) for token in block.children or []
+            if token.type == "link_open"]
+
+
+def test_every_link_of_every_released_notebook_opens_a_page_and_section_of_the_kits_book(course_kit):
+    _, unpacked = course_kit
+    checked = 0
+    for path in sorted((unpacked / "exercises").glob("*/*.ipynb")):
+        for href in notebook_links(path):
+            if href.startswith(course.BOOK_URL) and "://" in course.BOOK_URL:  # a published book: the kit's copy
+                href = os.path.relpath(unpacked / "book", path.parent) + "/" + href[len(course.BOOK_URL):]
+            url = urlsplit(href)
+            assert not url.scheme and not url.netloc, f"{path.name}: {href} leaves the kit"
+            target = (path.parent / unquote(url.path)).resolve()
+            where = f"{path.relative_to(unpacked)}: {href}"
+            assert target.is_relative_to(unpacked / "book") and target.suffix == ".html", where
+            assert target.is_file(), f"{where} does not exist"
+            if url.fragment:
+                assert f'id="{url.fragment}"' in target.read_text(encoding="utf-8"), f"{where}: no such section"
+            checked += 1
+    assert checked >= 50, f"only {checked} links checked"

@@ -186,3 +186,21 @@ def test_a_grade_that_cannot_be_written_makes_the_run_fail(tmp_path):
     assert "lost's grade could not be written to the gradebook" in process.stderr
     assert "kept,activations,25,25" in (tmp_path / "out" / "grades.csv").read_text()
     assert not (tmp_path / "out" / "results" / "lost.json").exists()  # a rerun grades it again
+
+
+def test_a_class_graded_while_every_core_is_busy_has_no_execution_failure(tmp_path):
+    """nbclient's wait for a cell's output follows the cell timeout, not its 4-second default."""
+    for i in range(4):
+        write(tmp_path / "subs" / f"s{i}", solution())
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2 * os.cpu_count())]
+    try:
+        process = subprocess.run([sys.executable, "-m", "autograder", "grade", "activations", str(tmp_path / "subs"),
+                                  "--out", str(tmp_path / "out"), "--workers", "2"], cwd=course.REPO,
+                                 capture_output=True, text=True, timeout=900)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert "could not execute" not in process.stdout + process.stderr
+    assert (tmp_path / "out" / "grades.csv").read_text().count(",activations,25,25,") == 4

@@ -6,7 +6,7 @@ answer: bound by name (`from actlab.nets import layer_grad_norms`) it earns full
 keeps only what the labs need around the students' functions (data, models, training, timing, plots,
 the experiments, which take the students' functions as arguments); the instructor's references live in
 the solution notebooks and autograder/checks/, and the book's own versions in book/_activations.py and
-book/_instruments.py (outside the library, and outside the sandbox).
+book/labs/_instruments.py (outside the library, and outside the sandbox).
 
 The graded functions are the top-level `def`s and `class`es of the answer cells (nbgrader
 "solution": true) of every solution notebook. Two checks:
@@ -22,34 +22,20 @@ and nets.dead_fraction; by behaviour also flow.nets_init_weights_, flow.nets_dea
 flow.nets_with_leaky_relu, shootout.matching_mlp, shootout.loss_and_accuracy and
 activations.REFERENCE['identity'].
 """
-import ast
 import functools
 import importlib
 import inspect
 import pkgutil
 import warnings
 
-import nbformat
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 import actlab
-from autograder import course, notebook
-
-
-def code_cells(assignment) -> list[tuple[dict, str]]:
-    """(nbgrader metadata, source) of every code cell of an assignment's solution notebook."""
-    nb = nbformat.read(str(course.source_notebook(assignment)), as_version=4)
-    return [(notebook.nbgrader_meta(cell), cell.source) for cell in nb.cells if cell.cell_type == "code"]
-
-
-def graded_names(assignment) -> list[str]:
-    """The names that an assignment's answer cells define at their top level."""
-    return [node.name for meta, source in code_cells(assignment) if meta.get("solution")
-            for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
-
+from autograder import course
+from helpers import code_cells, graded_names
 
 GRADED = {assignment: graded_names(assignment) for assignment in course.assignments()}
 

@@ -51,6 +51,17 @@ def test_released_notebook_holds_no_solution_code(assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_notebook_links_the_built_books_pages_never_a_chapters_source(assignment):
+    """The chapters' sources are not in the course kit: a link opens a page of the built book, whose
+    address is course.BOOK_URL (tests/test_book.py opens every such link in the kit)."""
+    links = [target for cell in released(assignment).cells if cell.cell_type == "markdown"
+             for target in re.findall(r"\]\(([^)\s]+)\)", cell.source)]
+    assert links, "every notebook links the book"
+    assert [link for link in links if not link.startswith(course.BOOK_URL + "book/")] == []
+    assert [link for link in links if ".md" in link] == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_released_notebook_holds_no_hidden_test(assignment):
     text = json.dumps(released(assignment))
     assert "HIDDEN TESTS" not in text

@@ -231,3 +231,9 @@ def test_a_program_written_by_the_grader_runs_beside_the_students_names():
         assert np.array_equal(code.call("probe", 3, _program=program).value, [0, 2, 4])
         with pytest.raises(StudentCallError, match="probe is not defined"):
             code.probe(3)  # the program's names do not stay in the student's namespace
+
+
+def test_a_returned_dict_is_named_as_such():
+    with StudentCode([("a", "def f():\n    return {'a': 1.0}")]) as code:
+        with pytest.raises(StudentCallError, match="returned a dict"):
+            code.f()
