@@ -12,6 +12,24 @@ ACTIVATION_SECTIONS = ["identity", "step", "sigmoid", "tanh", "relu", "leaky-rel
                        "gelu", "swish", "softplus", "softmax", "log-softmax"]
 PROPERTIES = ["Range", "Zero-centred", "Monotonic", "Smooth", "Saturates", "Cost", "Used in", "Stable computation"]
 CHAPTERS = ["neurons", "forward", "backward", "nonlinearity", "activations", "dynamics", "choosing"]
+# Section pages of a chapter (in the toc under it): {section: chapter}.
+SECTIONS = {"depth": "dynamics", "diagnostics": "dynamics"}
+PAGES = CHAPTERS + list(SECTIONS)
+# What a student page must not say: production notes about the machine, the build or a past run. The
+# chapters are checked here; LAB_PAGES joins them once the lab pages are clean.
+PRODUCTION_NOTES = [
+    r"still to be measured", r"to be measured", r"will be added", r"no GPU was available",
+    r"(when|while) this page was (written|made)", r"run made when", r"(an|the) earlier run",
+    r"(the|a) previous run", r"latest build", r"test machine", r"\b\d+-core\b", r"shared (CPU|machine)",
+    r"(this|our|the course's) (shared )?machine", r"busy with other work", r"cost of this page",
+    r"(executing|building) (it|this page|the book) took", r"with PyTorch \d+\.\d+",
+]
+LAB_PAGES = []
+# The notebook behind each Practice target: a link is right when that notebook links the chapter.
+PRACTICE_NOTEBOOKS = {"exercise-neuron": "neuron", "exercise-activations": "activations",
+                      "exercise-derivatives": "derivatives", "exercise-backprop": "backprop",
+                      "lab-autograd": "lab_autograd", "lab-gradient-flow": "lab_gradient_flow",
+                      "lab-dying-relu": "lab_dying_relu", "lab-shootout": "lab_shootout", "lab-speed": "lab_speed"}
 
 
 def section(text, label):
@@ -42,7 +60,7 @@ def test_the_toc_lists_the_chapters_in_course_order_as_numbered_parts():
     assert numbered == [f"book/{c}" for c in CHAPTERS]
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", PAGES)
 def test_every_chapter_ends_with_a_summary_and_links_its_practice(chapter):
     text = (BOOK / f"{chapter}.md").read_text()
     headings = re.findall(r"^## (.+)$", text, flags=re.M)
@@ -51,12 +69,67 @@ def test_every_chapter_ends_with_a_summary_and_links_its_practice(chapter):
     assert re.search(r"\{(ref|doc)\}`(exercise-|lab-|exercises)", practice), f"{chapter}: Practice links nothing"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", PAGES)
+def test_every_practice_link_leads_to_an_exercise_that_practises_the_chapter(chapter):
+    """A Practice link names an exercise or lab whose notebook links back to this chapter (or, for a
+    section, to its chapter): the exercise is about what the chapter teaches."""
+    practice = (BOOK / f"{chapter}.md").read_text().split("## Practice")[-1]
+    targets = re.findall(r"\{ref\}`([\w-]+)`", practice)
+    assert targets and "{doc}`exercises`" not in practice, f"{chapter}: link the exercise itself, not the page"
+    accepted = {chapter, SECTIONS.get(chapter, chapter)}
+    for target in targets:
+        assert target in PRACTICE_NOTEBOOKS, f"{chapter}: Practice links {target}, which is not an exercise or lab"
+        notebook = course.REPO / "solutions" / PRACTICE_NOTEBOOKS[target] / f"{PRACTICE_NOTEBOOKS[target]}.ipynb"
+        linked = set(re.findall(r"book/(\w+)\.md", notebook.read_text()))
+        assert linked & accepted, f"{chapter}: {target}'s notebook links {sorted(linked)}, not this chapter"
+
+
+def code_cells(text):
+    """(tags, source) of every code cell of a MyST notebook."""
+    for match in re.finditer(r"^```\{code-cell\}[^\n]*\n(.*?)^```$", text, flags=re.M | re.S):
+        body = match.group(1)
+        tags = re.search(r"^:?tags:\s*\[([^\]]*)\]", body, flags=re.M)
+        yield ({tag.strip() for tag in tags.group(1).split(",")} if tags else set()), body
+
+
+@pytest.mark.parametrize("chapter", PAGES)
 def test_chapters_check_their_claims_and_fold_their_set_up(chapter):
     text = (BOOK / f"{chapter}.md").read_text()
     assert re.search(r"^assert ", text, flags=re.M), f"{chapter}: no executed check of a claim"
     assert "use_course_style()" in text, f"{chapter}: figures must share the course style"
     assert ":tags: [remove-input]" in text or "tags: [remove-input]" in text
+
+
+@pytest.mark.parametrize("chapter", PAGES)
+def test_build_checks_sit_in_cells_readers_do_not_see(chapter):
+    """Teaching code and build checks apart: a cell that asserts, or glues a number into the prose, is
+    removed from the page."""
+    shown = [source for tags, source in code_cells((BOOK / f"{chapter}.md").read_text())
+             if re.search(r"^\s*(assert\b|glue\()", source, flags=re.M) and not tags & {"remove-cell", "remove-input"}]
+    assert shown == [], f"{chapter}: visible cells that check or glue:\n" + "\n---\n".join(s[:300] for s in shown)
+
+
+@pytest.mark.parametrize("page", PAGES + LAB_PAGES)
+def test_student_pages_hold_no_production_notes(page):
+    """No machine descriptions, build costs, notes about a past run or promises of numbers to come."""
+    text = re.sub(r"\s+", " ", (BOOK / f"{page}.md").read_text())   # a phrase may wrap across lines
+    found = [m.group(0) for pattern in PRODUCTION_NOTES for m in re.finditer(pattern, text, flags=re.I)]
+    assert found == [], f"{page}: {found}"
+
+
+def test_the_production_note_patterns_catch_what_they_are_for():
+    notes = ["GPU figures: still to be measured.", "On a CPU the notebook ran on the course's 2-core test machine",
+             "from the run made when this page was written, with PyTorch 2.13", "Cost of this page."]
+    for note in notes:
+        assert any(re.search(pattern, note, flags=re.I) for pattern in PRODUCTION_NOTES), note
+    assert not any(re.search(p, "measured on the CPU that built this page", flags=re.I) for p in PRODUCTION_NOTES)
+
+
+def test_the_notation_is_stated_on_the_first_page():
+    intro = (BOOK / "intro.md").read_text()
+    notation = intro[intro.index("## Notation"):]
+    for symbol in [r"$\mathcal{L}$", "$L$", r"$\ell$", "$z$", "$W$", "$K$"]:
+        assert symbol in notation, symbol
 
 
 def test_every_cited_key_is_in_the_bibliography():

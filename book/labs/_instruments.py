@@ -104,10 +104,12 @@ def with_leaky_relu(model, alpha=0.01):
     return fixed
 
 
-# The initialisation each activation is designed for: Xavier keeps the signal's variance through
-# tanh-like units (Glorot & Bengio, 2010), He makes up for the half of the signal a ReLU-like unit
-# discards (He et al., 2015), and SELU's self-normalisation assumes LeCun-normal weights
-# (Klambauer et al., 2017).
+# The initialisation the labs pair with each activation. Xavier is derived for odd activations with
+# slope 1 at 0, such as tanh (Glorot & Bengio, 2010); the sigmoid (slope 1/4, mean output 1/2) gets it
+# for want of a scheme of its own, and collapses under it (book/dynamics.md, sec-sigmoid-collapse).
+# He makes up for the half of the signal ReLU discards (He et al., 2015); GELU and SiLU get it as
+# ReLU's relatives, though their signal fades under it. SELU's self-normalisation assumes
+# LeCun-normal weights (Klambauer et al., 2017).
 MATCHING_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he", "elu": "he",
                  "gelu": "he", "silu": "he", "selu": "lecun"}
 
