@@ -107,13 +107,15 @@ class Sandbox:
     def _reachable(self, path: Path, covered: list[Path]) -> list[str]:
         """Folders bwrap makes on the way to `path` (inside a `covered` folder, an empty one laid over the
         host's) are made enterable by everyone; for `nobody`, a folder only its owner may enter (a Python
-        installed in /root) is first replaced by such an empty one."""
+        installed in /root) is first replaced by such an empty one, once: `covered` records it, so that
+        a later path under the same folder does not hide what an earlier one bound there."""
         prefix = []
         if self.as_nobody:
             for ancestor in reversed(path.parents):
                 if ancestor != Path("/") and not ancestor.stat().st_mode & 0o001:
-                    prefix = ["--perms", "0755", "--size", "65536", "--tmpfs", str(ancestor)]
-                    covered = [*covered, ancestor]
+                    if ancestor not in covered:
+                        prefix = ["--perms", "0755", "--size", "65536", "--tmpfs", str(ancestor)]
+                        covered.append(ancestor)
                     break
         inside = [c for c in covered if path.is_relative_to(c) and path != c]
         if not inside:
