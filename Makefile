@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Busy-waiting OpenMP threads slow shared 2-core machines down several times.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: book test test-quick venv sandbox-tools browser database release bench-grade clean
+.PHONY: book test test-quick test-unit test-checks test-grading test-book venv sandbox-tools browser database release bench-grade clean
 
 venv: $(VENV)/.installed $(VENV)/mathjax/mathjax/tex-chtml.js
 
@@ -57,9 +57,19 @@ book: venv
 test: venv sandbox-tools browser database
 	$(BIN)/python -m pytest tests
 
-# The quick part: everything but the slow checks (book build, full grading runs).
+# The quick part: everything but the slow tests (book build, full grading runs, the corpus of wrong answers).
 test-quick: venv sandbox-tools
 	$(BIN)/python -m pytest tests -m "not slow"
+
+# One layer at a time (pytest.ini): the grader's parts, the hidden checks, the instructor's commands, the book.
+test-unit: venv sandbox-tools
+	$(BIN)/python -m pytest tests -m unit
+test-checks: venv sandbox-tools
+	$(BIN)/python -m pytest tests -m checks
+test-grading: venv sandbox-tools database
+	$(BIN)/python -m pytest tests -m grading
+test-book: venv browser
+	$(BIN)/python -m pytest tests -m book
 
 release: venv
 	$(BIN)/python -m autograder release

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .device import SMOKE_ENV
+from . import settings
 
 QUOTES = "\"'"
 
@@ -38,7 +38,7 @@ def check_notebook(path, quick=False, timeout=None) -> tuple[list[str], int]:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, allow_errors=True,
                             resources={"metadata": {"path": str(path.resolve().parent)}})
-    env = {**os.environ, SMOKE_ENV: "1"} if quick else dict(os.environ)
+    env = {**os.environ, **settings.environment("smoke" if quick else "full")}
     problems = []
     try:
         # the kernel's own log lines (a notice about its transport) would only worry a reader

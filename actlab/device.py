@@ -1,9 +1,9 @@
 """Where a lab runs: the GPU when there is one, else the CPU with smaller sizes.
 
 Every lab calls `pick_device()` once, prints `describe(device)`, and sizes its experiments with
-`lab_size(device, cpu=..., gpu=...)`. When the grader executes a submitted lab (it sets
-ACTLAB_SMOKE=1), experiments run at a smoke-test size: grades come from the hidden checks of what
-the student implemented, not from the experiments, which must merely run.
+`lab_size(device, cpu=..., gpu=...)`. When the grader executes a submitted lab (the setting
+ACTLAB_SIZE=smoke, see settings.py), experiments run at a smoke-test size: grades come from the hidden
+checks of what the student implemented, not from the experiments, which must merely run.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import platform
 
 import torch
 
-SMOKE_ENV = "ACTLAB_SMOKE"
+from .settings import lab_size_setting
 
 
 def pick_device() -> torch.device:
@@ -34,7 +34,7 @@ def describe(device: torch.device) -> str:
 
 def smoke_test() -> bool:
     """True when the grader runs the notebook only to check that it runs."""
-    return os.environ.get(SMOKE_ENV) == "1"
+    return lab_size_setting() == "smoke"
 
 
 def lab_size(device: torch.device, cpu, gpu, smoke=None):

@@ -42,7 +42,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("n", type=int, nargs="?", default=12, help="number of submissions (default 12)")
     n = parser.parse_args(argv).n
-    course.put_venv_on_path()
+    course.configure_nbgrader()
     bindir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="bench-grade-") as tmp:
         tmp = Path(tmp)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from actlab import settings
+
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 EXERCISES = REPO / "exercises"
@@ -23,9 +25,9 @@ CALL_TIMEOUT_S = 10  # default wall-clock limit of one call of a student's funct
 # a notebook at exercises/<id>/<id>.ipynb in the kit. Set the book's web address here when it is published
 # somewhere, then release again (`python -m autograder release`).
 BOOK_URL = "../../book/"
-# Set in every process that runs student code: the labs then run their experiments at a smoke-test
-# size (grades come from the hidden checks; see actlab/device.py).
-GRADING_ENV = {"ACTLAB_SMOKE": "1"}
+# Given to every process that runs student code (never set in the grader's own environment): the labs
+# then run their experiments at a smoke-test size (grades come from the hidden checks; see actlab/settings.py).
+GRADING_ENV = settings.environment("smoke")
 
 
 def hidden_packages(assignment: str) -> tuple:
@@ -74,8 +76,11 @@ def nbgrader_config(root: Path, release_dir: Path, db_url: str, cell_timeout: fl
     return c
 
 
-def quiet_nbgrader() -> None:
-    """Silence what nbgrader's dependencies print on every submission and a reader cannot act on."""
+def configure_nbgrader() -> None:
+    """Silence what nbgrader's dependencies print on every submission and a reader cannot act on, and let it
+    create a gradebook without the `alembic` command on PATH."""
+    import nbgrader.api
+    nbgrader.api.get_alembic_version = alembic_head
     import warnings
     from nbformat.warnings import MissingIDFieldWarning
     from sqlalchemy.exc import SAWarning
@@ -84,8 +89,13 @@ def quiet_nbgrader() -> None:
     logging.getLogger("traitlets").setLevel(logging.WARNING)  # "Released assignments: ..." per run
 
 
-def put_venv_on_path() -> None:
-    """nbgrader runs `alembic` (to create a gradebook) and jupyter finds kernels through PATH."""
-    bindir = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+def alembic_head() -> str:
+    """The newest revision of nbgrader's gradebook schema. nbgrader asks the `alembic` command for it (found
+    through PATH, so a grader started as .venv/bin/python without an activated venv failed); alembic's
+    Python API gives the same answer in this process."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+    config = AlembicConfig()
+    config.set_main_option("script_location", ALEMBIC_DIR)
+    return ScriptDirectory.from_config(config).get_current_head()

@@ -1,15 +1,12 @@
 """The grader's side of a student's code: a proxy whose calls run in the worker process.
 
-Nothing the worker sends is unpickled or evaluated: replies are JSON whose arrays are .npy bytes
-loaded with allow_pickle=False, and every value is checked for kind, dtype and size before a
-check sees it.
+Nothing the worker sends is unpickled or evaluated: every value of a reply is read by the codec
+(autograder/codec.py, the one wire format of both sides), which checks its kind, dtype and size
+before a check sees it.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import io
 import json
 import os
 import select
@@ -20,19 +17,18 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import course
-from .worker import encode
+from . import codec, course
+from .codec import Function, Kept, Opaque, Student  # noqa: F401  (what checks hand to calls)
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 MAX_REPLY_BYTES = 64 * 2**20
-MAX_ARRAY_ELEMENTS = 10**7
-NUMERIC_KINDS = "biuf"  # bool, int, unsigned, float: no object, string or complex arrays
 
 
 # Set when the instructor stops a run (Ctrl-C, SIGTERM): no worker starts, every call fails at once, and the
@@ -64,38 +60,6 @@ class ProtocolError(StudentCallError):
     """The worker's reply broke the protocol (student code may have tampered with it)."""
 
 
-@dataclass(frozen=True)
-class Function:
-    """A function the grader writes (source such as "lambda x: np.sin(x).sum()"), passed to student code.
-
-    It is evaluated in the worker with numpy as `np`: use it for arguments that must be callables.
-    """
-    source: str
-
-
-@dataclass(frozen=True)
-class Kept:
-    """A value kept in the worker by an earlier call (`call(..., _keep=key)`), or an item of it by `path`."""
-    key: str
-    path: tuple = ()
-
-
-@dataclass(frozen=True)
-class Opaque:
-    """Stands for a returned value that cannot cross (a dict, an object): it stays in the worker."""
-    type_name: str
-
-
-def encode_request_value(value):
-    if isinstance(value, Function):
-        return {"__function__": value.source}
-    if isinstance(value, Kept):
-        return {"__kept__": value.key, "__path__": [int(i) for i in value.path]}
-    if isinstance(value, (list, tuple)):
-        return {"__seq__": [encode_request_value(v) for v in value], "__tuple__": isinstance(value, tuple)}
-    return encode(value)
-
-
 @dataclass
 class CallResult:
     value: object
@@ -109,33 +73,29 @@ class CallResult:
         return self.value.type_name if isinstance(self.value, Opaque) else type(self.value).__name__
 
 
-def decode_reply_value(data, depth=0):
-    """Strict inverse of `worker.encode`: plain JSON scalars, numeric arrays, and containers of them."""
-    if depth > 8:
-        raise ProtocolError("the returned value is nested too deeply")
-    if data is None or isinstance(data, (bool, int, float, str)):
-        if isinstance(data, str) and len(data) > 10_000:
-            raise ProtocolError("the returned string is too long")
-        return data
-    if isinstance(data, dict) and set(data) == {"__ndarray__", "__scalar__"}:
-        try:
-            raw = base64.b64decode(data["__ndarray__"], validate=True)
-            array = np.load(io.BytesIO(raw), allow_pickle=False)
-        except (ValueError, TypeError, binascii.Error, EOFError, OSError) as exc:
-            raise ProtocolError(f"the returned array could not be read ({type(exc).__name__})") from None
-        if type(array) is not np.ndarray or array.dtype.kind not in NUMERIC_KINDS:
-            raise ProtocolError(f"returned an array of dtype {array.dtype}, not numbers")
-        if array.size > MAX_ARRAY_ELEMENTS:
-            raise ProtocolError("the returned array is too large")
-        return array[()] if data["__scalar__"] is True else array
-    if isinstance(data, dict) and set(data) == {"__seq__", "__tuple__"} and isinstance(data["__seq__"], list):
-        items = [decode_reply_value(v, depth + 1) for v in data["__seq__"]]
-        return tuple(items) if data["__tuple__"] is True else items
-    if isinstance(data, dict) and set(data) == {"__opaque__"} and isinstance(data["__opaque__"], str):
-        return Opaque(data["__opaque__"][:100])
-    if isinstance(data, dict) and set(data) == {"__dict__"}:
-        raise ProtocolError("returned a dict, not a number or an array")
-    raise ProtocolError("the reply holds a value of an unknown form")
+def decode_reply_value(data):
+    """A value of the worker's reply, checked by the codec; what it refuses is the student's ProtocolError."""
+    try:
+        return codec.decode(data)
+    except codec.Unacceptable as exc:
+        raise ProtocolError(str(exc)) from None
+    except RecursionError:
+        raise ProtocolError(codec.TooDeep.message) from None
+
+
+def program(module) -> list[dict]:
+    """A probe module as the worker runs it: the source of the file the grader imports too, after that of
+    each module of the checks it imports (`from autograder.checks import probe_kit`), in order."""
+    def needs(m, seen):
+        for value in vars(m).values():
+            if (isinstance(value, types.ModuleType) and value.__name__.startswith("autograder.checks.")
+                    and value not in seen):
+                seen.append(value)
+                needs(value, seen)
+        return seen
+    modules = [*reversed(needs(module, [])), module]
+    return [{"name": m.__name__, "filename": f"<grader's {Path(m.__file__).parent.name}/{Path(m.__file__).name}>",
+             "source": Path(m.__file__).read_text()} for m in dict.fromkeys(modules)]
 
 
 class StudentCode:
@@ -309,19 +269,20 @@ class StudentCode:
 
         `_keep` keeps the result in the worker under that key, for `Kept` arguments of later calls
         (parts that cannot cross come back as `Opaque`); `_timeout` overrides `call_timeout` (seconds);
-        `_program` is source the grader writes, run beside the student's names, that defines `name`
-        (for checks that must build objects, such as a torch model, where the student's code runs).
+        `_program` is a probe module of the checks (plain Python: standard library, numpy, torch) whose
+        function `name` is called instead of a student's, for checks that must build objects where the
+        student's code runs (a torch model); it gets the student's functions as `Student(name)` arguments.
         """
         if name in self.hanging:
             raise StudentCallError(f"{name} did not return within {self.call_timeout:g} s earlier; not called again")
         self.ensure_started()
         self._next_id += 1
-        request = {"id": self._next_id, "call": name, "args": [encode_request_value(a) for a in args],
-                   "kwargs": {k: encode_request_value(v) for k, v in kwargs.items()}}
+        request = {"id": self._next_id, "call": name, "args": [codec.encode(a) for a in args],
+                   "kwargs": {k: codec.encode(v) for k, v in kwargs.items()}}
         if _keep is not None:
             request["keep"] = str(_keep)
         if _program is not None:
-            request["program"] = str(_program)
+            request["program"] = program(_program)
         self._send(request)
         try:
             reply = self._receive(_timeout or self.call_timeout, f"calling {name}")
@@ -334,7 +295,9 @@ class StudentCode:
             raise ProtocolError("the reply does not answer the call that was made")
         if reply.get("ok") is not True:
             if reply.get("missing") is True:
-                raise StudentCallError(f"{name} is not defined: does the cell that defines it run without errors?")
+                missing = reply.get("name") if isinstance(reply.get("name"), str) else name
+                raise StudentCallError(f"{missing[:100]} is not defined: does the cell that defines it run without "
+                                       "errors?")
             raise StudentCallError(f"{name} raised {str(reply.get('error'))[:500]}")
         warnings = reply.get("warnings", [])
         if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):

@@ -30,7 +30,7 @@ def release(assignment_ids: list[str], into: Path = course.EXERCISES) -> list[Pa
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    course.put_venv_on_path()
+    course.configure_nbgrader()
     written = []
     # The gradebook that generate_assignment insists on writing is thrown away: releasing
     # must not leave a database in the repository.

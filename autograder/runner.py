@@ -21,6 +21,23 @@ class CheckResult:
     passed: bool
     title: str     # the check's docstring: what it tests, in words for students
     message: str   # why it failed, safe to show a student ("" when passed)
+    weight: float = 1.0  # its share of the cell's points, relative to the cell's other checks
+
+
+def check_weight(item) -> float:
+    """A check's declared share, `@pytest.mark.cell(grade_id, weight=w)` (1 when not given), split evenly among
+    the cases of a parametrized check that back the same cell: adding a case never re-weighs the other checks."""
+    weight = item.get_closest_marker("cell").kwargs.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+        raise ValueError(f"{item.nodeid} declares the weight {weight!r}; a weight is a positive number")
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return weight
+    cell = item.get_closest_marker("cell").args[0]
+    cases = [other for other in item.session.items
+             if getattr(other, "originalname", None) == item.originalname and other.parent is item.parent
+             and (mark := other.get_closest_marker("cell")) is not None and mark.args[0] == cell]
+    return weight / max(1, len(cases))
 
 
 def student_message(excinfo) -> str:
@@ -46,7 +63,12 @@ class _Collector:
                 return
             doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
             message = "" if report.passed else student_message(call.excinfo)
-            self.results.append(CheckResult(item.nodeid, marker.args[0], report.passed, doc, message))
+            try:
+                weight = check_weight(item)
+            except ValueError as exc:
+                self.problems.append(str(exc))
+                return
+            self.results.append(CheckResult(item.nodeid, marker.args[0], report.passed, doc, message, float(weight)))
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -54,16 +76,24 @@ class _Collector:
 
 
 class _Inject:
-    def __init__(self, code):
-        self.code = code
+    def __init__(self, code, cells):
+        self.code, self.cells = code, cells
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config):
         config.stash[STUDENT_KEY] = self.code
 
+    def pytest_collection_modifyitems(self, config, items):
+        if self.cells is None:
+            return
+        keep = [i for i in items if (m := i.get_closest_marker("cell")) is None or m.args[0] in self.cells]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
 
-def run_checks(assignment: str, code) -> list[CheckResult]:
-    """Run checks/<assignment>/ with `code` (a proxy.StudentCode) as the `student` fixture."""
+
+def run_checks(assignment: str, code, cells=None) -> list[CheckResult]:
+    """Run checks/<assignment>/ with `code` (a proxy.StudentCode) as the `student` fixture; only the checks
+    of the test cells named in `cells`, when given (a maintainer's test of one answer)."""
     collector = _Collector()
     # nbgrader's thread runs beside the checks: an object of its that Python cleans up during a check
     # ("unclosed socket") must not fail that check, so pytest's unraisable and thread exception hooks are off
@@ -71,7 +101,7 @@ def run_checks(assignment: str, code) -> list[CheckResult]:
             "-p", "no:randomly", "-p", "no:unraisableexception", "-p", "no:threadexception",
             "-c", str(course.CHECKS / "pytest.ini")]
     with contextlib.redirect_stdout(io.StringIO()) as out:
-        status = pytest.main(args, plugins=[collector, _Inject(code)])
+        status = pytest.main(args, plugins=[collector, _Inject(code, cells)])
     if collector.problems or status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the hidden checks of {assignment} are broken (pytest exit {status}): "
                            + "; ".join(collector.problems) + out.getvalue()[-3000:])

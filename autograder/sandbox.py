@@ -1,7 +1,7 @@
 """Run student code in a bubblewrap sandbox with resource limits.
 
 Inside, the whole file system is read-only; the course repository (all but its virtual
-environment, the worker script and the shared library), the grading output folder (gradebook,
+environment, the worker script and its codec, and the shared library), the grading output folder (gradebook,
 other students' files), the submissions folder, the gradebook's own folder and every host socket
 folder (`/run`, `/tmp`) are hidden behind empty folders. What the student may write is memory of a
 fixed size (`/tmp`, `/dev/shm`) that vanishes with the sandbox; the one host folder a sandbox ever
@@ -83,8 +83,9 @@ class Sandbox:
             wrapped += ["--size", "65536", "--tmpfs", str(path)]
         # the Python installation, the virtual environment and the course's shared library (labs import
         # it), the one part of the repository student code sees
-        for path in [Path(sys.base_prefix).resolve(), Path(sys.prefix), Path(__file__).resolve().with_name("worker.py"),
-                     course.REPO / "actlab"]:
+        here = Path(__file__).resolve()
+        for path in [Path(sys.base_prefix).resolve(), Path(sys.prefix), here.with_name("worker.py"),
+                     here.with_name("codec.py"), course.REPO / "actlab"]:
             wrapped += self._reachable(path, covered) + ["--ro-bind", str(path), str(path)]
         for package in self.hidden_packages:
             for folder in _package_folders(package):
@@ -226,15 +227,17 @@ def kill_processes_mentioning(marker: str):
 
 # -- the Jupyter kernel in which nbgrader executes a submission ------------------------------------
 from jupyter_client import AsyncKernelManager  # noqa: E402
+from traitlets import Unicode  # noqa: E402
+from traitlets.config import Config  # noqa: E402
 
 
-_JAILS: set = set()  # the kernels' folders in use in this process
+_JAILS: dict = {}  # run_dir (str) -> KernelJail: the kernels' folders in use in this process
 
 
 def stop_kernels():
     """Kill every sandboxed kernel of this process now (safe in a signal handler)."""
     for run_dir in list(_JAILS):
-        kill_processes_mentioning(str(run_dir))
+        kill_processes_mentioning(run_dir)
 
 
 @dataclass
@@ -245,16 +248,22 @@ class KernelJail:
     run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp")))
 
     def __post_init__(self):
-        _JAILS.add(self.run_dir)
+        _JAILS[str(self.run_dir)] = self
+
+    def kernel_config(self) -> Config:
+        """The configuration that starts an nbgrader run's kernel in this jail: one run's, never a later one's."""
+        config = Config()
+        config.SandboxedKernelManager.jail_dir = str(self.run_dir)
+        return config
 
     def close(self):
-        _JAILS.discard(self.run_dir)
+        _JAILS.pop(str(self.run_dir), None)
         kill_processes_mentioning(str(self.run_dir))
         shutil.rmtree(self.run_dir, ignore_errors=True)  # never follows a link the student planted
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """nbgrader's kernel, started inside the sandbox described by `SandboxedKernelManager.jail`.
+    """nbgrader's kernel, started inside the KernelJail that its configuration names (`jail_dir`).
 
     The kernel speaks to nbgrader over IPC sockets in its own short-lived folder: it needs no network,
     and kernels graded in parallel never pick the same socket names. Its working folder is the
@@ -262,11 +271,15 @@ class SandboxedKernelManager(AsyncKernelManager):
     a notebook plants can redirect what the grader writes.
     """
 
-    jail: KernelJail | None = None  # set by the grader before each submission
+    jail_dir = Unicode("", help="run_dir of the open KernelJail to start the kernel in (KernelJail.kernel_config); "
+                       "empty: no jail").tag(config=True)
     socket_wait_s = 60.0
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.jail: KernelJail | None = _JAILS.get(self.jail_dir) if self.jail_dir else None
+        if self.jail_dir and self.jail is None:  # an nbgrader run that outlived its deadline: its jail is gone
+            raise RuntimeError(f"the kernel's jail {self.jail_dir} is closed")
         if self.jail is not None:
             self.transport = "ipc"
             self.ip = str(self.jail.run_dir / "k")
@@ -287,6 +300,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return self.jail.sandbox.command(quiet + argv, writable=[self.jail.run_dir], kernel=True)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # the settings of processes that run student code (the labs' size), never set in the grader's own
+        kw["env"] = {**(kw.get("env") or os.environ), **course.GRADING_ENV}
         await super()._async_launch_kernel(kernel_cmd, **kw)
         if self.jail is not None and self.jail.sandbox.enabled and self.jail.sandbox.as_nobody:
             await self._close_socket_folder()

@@ -1,12 +1,11 @@
 """The student side of grading: runs a submission's code cells and serves calls to its functions.
 
 Started by `proxy.StudentCode` as `python -I worker.py REQUEST_FD REPLY_FD`, with stdout and stderr
-sent elsewhere, so nothing a student prints can pass for a reply. Uses only the standard library
-and numpy. Everything it sends is JSON whose arrays are .npy bytes (no pickle); the grader checks
-every reply, so this file need not be trusted.
+sent elsewhere, so nothing a student prints can pass for a reply. Uses only the standard library,
+numpy and codec.py (beside it, the wire format both sides share); the grader checks every reply, so
+this file need not be trusted.
 """
-import base64
-import io
+import hashlib
 import json
 import os
 import re
@@ -17,69 +16,13 @@ import warnings
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import codec  # noqa: E402  (beside this file; `python -I` leaves the script's folder off the path)
+
+del sys.path[0]
+del sys.modules["codec"]  # bound here, before student code runs: `import codec` cannot reach this one
+
 MAGIC_LINE = re.compile(r"^\s*[%!]")  # IPython magics and shell escapes mean nothing outside a kernel
-
-
-def encode(value):
-    """JSON-ready form of None, bool, int, float, str, numpy values, and lists/tuples/dicts of them."""
-    if isinstance(value, (np.ndarray, np.generic)):
-        buffer = io.BytesIO()
-        np.save(buffer, np.asarray(value), allow_pickle=False)
-        return {"__ndarray__": base64.b64encode(buffer.getvalue()).decode("ascii"),
-                "__scalar__": isinstance(value, np.generic)}
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return {"__seq__": [encode(v) for v in value], "__tuple__": isinstance(value, tuple)}
-    if isinstance(value, dict):
-        return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
-    raise TypeError(f"cannot send a value of type {type(value).__name__}")
-
-
-def encode_lenient(value):
-    """`encode`, but a value that cannot cross (a dict, a class instance) becomes an opaque marker.
-
-    Used for results the worker keeps for a later call (a forward pass's cache): the grader sees
-    what it can check and hands the rest back by reference.
-    """
-    if isinstance(value, (list, tuple)):
-        return {"__seq__": [encode_lenient(v) for v in value], "__tuple__": isinstance(value, tuple)}
-    if isinstance(value, dict):
-        return {"__opaque__": "dict"}
-    try:
-        return encode(value)
-    except TypeError:
-        return {"__opaque__": type(value).__name__[:100]}
-
-
-def resolve_kept(kept, reference):
-    value = kept[reference["__kept__"]]
-    for index in reference["__path__"]:
-        value = value[index]
-    return value
-
-
-def decode(data, kept=None):
-    """Inverse of `encode` for requests (which come from the trusted grader).
-
-    Beyond `encode`'s forms, a request may name a value kept from an earlier call
-    ({"__kept__": key, "__path__": [i, ...]}) or a trusted function given as source
-    ({"__function__": "lambda x: ..."}), evaluated with numpy as `np`.
-    """
-    if isinstance(data, dict):
-        if "__kept__" in data:
-            return resolve_kept(kept or {}, data)
-        if "__function__" in data:
-            return eval(data["__function__"], {"np": np})  # the grader's own source, never the student's
-        if "__ndarray__" in data:
-            array = np.load(io.BytesIO(base64.b64decode(data["__ndarray__"])), allow_pickle=False)
-            return array[()] if data.get("__scalar__") else array
-        if "__seq__" in data:
-            items = [decode(v, kept) for v in data["__seq__"]]
-            return tuple(items) if data["__tuple__"] else items
-        if "__dict__" in data:
-            return {decode(k, kept): decode(v, kept) for k, v in data["__dict__"]}
-    return data
 
 
 def error_line(exc):
@@ -107,18 +50,57 @@ def run_cells(cells, namespace, announce):
     return errors
 
 
-def serve_call(namespace, request, kept):
-    if request.get("program"):
-        # a function the grader wrote (it builds a model, then calls the student's code on it),
-        # run beside the student's names; its results are checked like any other
-        namespace = dict(namespace)
-        exec(compile(request["program"], "<grader>", "exec"), namespace)
-    function = namespace.get(request["call"])
+class Missing(LookupError):
+    """A name the call needs is not among the student's."""
+
+
+def resolver(namespace, kept):
+    """How this worker turns a request's references into values (see codec.decode)."""
+    def resolve(form, data):
+        if form == "kept":
+            value = kept[data["__kept__"]]
+            for index in data["__path__"]:
+                value = value[index]
+            return value
+        if form == "function":
+            return eval(data["__function__"], {"np": np})  # the grader's own source, never the student's
+        if not callable(namespace.get(data["__student__"])):
+            raise Missing(data["__student__"])
+        return namespace[data["__student__"]]
+    return resolve
+
+
+def load_program(modules, programs):
+    """The grader's probe module (the last) and the modules of its own it imports, each executed once as a
+    module under its name: probes build objects where the student's code runs (a torch model) and call
+    the student's functions on them."""
+    for program in modules:
+        key = (program["name"], hashlib.sha256(program["source"].encode()).hexdigest())
+        if key not in programs:
+            *parents, _ = program["name"].split(".")
+            for i in range(len(parents)):  # empty packages above it, so that `from a.b import kit` finds it
+                sys.modules.setdefault(".".join(parents[:i + 1]), types.ModuleType(".".join(parents[:i + 1])))
+            module = types.ModuleType(program["name"])
+            module.__file__ = program["filename"]
+            sys.modules[program["name"]] = module
+            exec(compile(program["source"], program["filename"], "exec"), module.__dict__)
+            if parents:
+                setattr(sys.modules[".".join(parents)], program["name"].rsplit(".", 1)[1], module)
+            programs[key] = module
+    return programs[key].__dict__
+
+
+def serve_call(namespace, request, kept, programs):
+    where = load_program(request["program"], programs) if request.get("program") else namespace
+    function = where.get(request["call"])
     if not callable(function):
         return {"ok": False, "missing": True, "error": f"{request['call']} is not defined"}
+    resolve = resolver(namespace, kept)
     try:
-        args = [decode(a, kept) for a in request["args"]]
-        kwargs = {k: decode(v, kept) for k, v in request["kwargs"].items()}
+        args = [codec.decode(a, resolve) for a in request["args"]]
+        kwargs = {k: codec.decode(v, resolve) for k, v in request["kwargs"].items()}
+    except Missing as exc:
+        return {"ok": False, "missing": True, "name": exc.args[0], "error": f"{exc.args[0]} is not defined"}
     except (KeyError, IndexError, TypeError) as exc:
         return {"ok": False, "error": f"a value your code returned earlier could not be used ({type(exc).__name__})"}
     with warnings.catch_warnings(record=True) as caught, \
@@ -131,11 +113,10 @@ def serve_call(namespace, request, kept):
     if request.get("keep"):
         kept[request["keep"]] = value
     try:
-        reply = {"ok": True, "value": encode_lenient(value) if request.get("keep") else encode(value)}
-    except TypeError as exc:
-        return {"ok": False, "error": f"{request['call']} returned {exc.args[0].split('of type ')[-1]}, "
-                                      "not a number or an array"}
-    reply["args_after"] = [encode(a) if isinstance(a, np.ndarray) else None for a in args]
+        reply = {"ok": True, "value": codec.encode(value, lenient=bool(request.get("keep")))}
+    except codec.CannotSend as exc:
+        return {"ok": False, "error": f"{request['call']} {exc}"}
+    reply["args_after"] = [codec.encode(a) if isinstance(a, np.ndarray) else None for a in args]
     reply["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught]
     return reply
 
@@ -173,10 +154,11 @@ def main(argv, serve=serve_call, run=run_cells, dumps=json.dumps, loads=json.loa
     errors = run(setup["cells"], namespace, lambda label: send({"running": label}))
     send({"ready": True, "errors": errors})
     kept = {}  # results the grader asked to keep for later calls, by key
+    programs = {}  # the grader's probe modules, executed once each
     for line in requests:
         request = loads(line)
         try:
-            reply = serve(namespace, request, kept)
+            reply = serve(namespace, request, kept, programs)
         except BaseException as exc:  # encoding the answer failed in an unexpected way
             reply = {"ok": False, "error": fail(exc)}
         reply["id"] = request["id"]

@@ -1,5 +1,31 @@
 import os
 
-# Imports need no path set-up here: tests/pytest.ini's `pythonpath` adds the repository root (autograder)
-# and tests/ (helpers), and the course's environment installs actlab (`pip install -e .`, the Makefile).
+import pytest
+
+# Imports need no path set-up here: pytest.ini's `pythonpath` adds the repository root (autograder) and tests/
+# (helpers), and the course's environment installs actlab (`pip install -e .`, the Makefile).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# Every test file belongs to one layer (a marker of the same name: `pytest -m unit`).
+LAYERS = {
+    "unit": ["test_codec.py", "test_checks_structure.py", "test_worker_protocol.py", "test_settings.py", "test_sandbox.py", "test_grade_cache.py",
+             "test_probes.py", "test_assignments.py", "test_library_has_no_answers.py", "test_gpu.py",
+             "test_layers.py"],
+    "checks": ["test_hidden_checks.py", "test_visible_tests.py", "test_hidden_checks_activations.py", "test_hidden_checks_backprop.py",
+               "test_hidden_checks_derivatives.py", "test_hidden_checks_neuron.py", "test_hidden_checks_nonfinite.py",
+               "test_hidden_checks_lab_autograd.py", "test_hidden_checks_lab_dying_relu.py",
+               "test_hidden_checks_lab_gradient_flow.py", "test_hidden_checks_lab_shootout.py",
+               "test_hidden_checks_lab_speed.py"],
+    "grading": ["test_grading.py", "test_attacks.py", "test_stopping.py", "test_postgres_gradebook.py",
+                "test_nbgrader_cycle.py", "test_release.py"],
+    "book": ["test_book.py", "test_book_content.py", "test_labs_run.py", "test_student_kit.py", "test_wheel.py"],
+}
+LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        layer = LAYER_OF.get(item.path.name)
+        if layer is None:
+            raise pytest.UsageError(f"tests/{item.path.name} is in no layer: add it to LAYERS in tests/conftest.py")
+        item.add_marker(layer)

@@ -46,11 +46,12 @@ def with_answer(nb, grade_id, source):
     return nb
 
 
-def hidden_results(nb, assignment="activations"):
-    """Run the hidden checks on a notebook's code; return {grade_id: [CheckResult]}."""
+def hidden_results(nb, assignment="activations", cells=None):
+    """Run the hidden checks (of the test cells in `cells`, or all) on a notebook's code; return
+    {grade_id: [CheckResult]}."""
     tests = {c.grade_id for c in notebook.test_cells(solution(assignment))}
     with StudentCode(notebook.code_to_run(nb, tests)) as code:
-        results = run_checks(assignment, code)
+        results = run_checks(assignment, code, cells)
     by_cell = {}
     for r in results:
         by_cell.setdefault(r.cell, []).append(r)
@@ -69,11 +70,19 @@ def with_answers(nb, sources: dict):
     return nb
 
 
-def assert_wrong_answer_loses_points_where_due(assignment, grade_id, source, must_fail, dependants=()):
-    """With `source` in cell `grade_id`, the checks `must_fail` of its test cell fail, and no test cell
-    loses a point but its own and those of `dependants` (cells whose functions call this one)."""
-    results = hidden_results(with_answer(solution(assignment), grade_id, source), assignment)
+def assert_wrong_answer_loses_points_where_due(assignment, grade_id, source, must_fail):
+    """With `source` in cell `grade_id`, the checks `must_fail` of its test cell fail. Only that cell's checks
+    run; that a mistake costs no points elsewhere is test_hidden_checks.py's (an unanswered cell)."""
+    results = hidden_results(with_answer(solution(assignment), grade_id, source), assignment, {f"test_{grade_id}"})
     failed = failed_checks(results, f"test_{grade_id}")
     assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
-    others = {cell for cell in results if cell != f"test_{grade_id}" and failed_checks(results, cell)}
-    assert others <= set(dependants), f"points lost in other cells too: {others}"
+
+
+def answer_dependants(assignment) -> dict[str, set]:
+    """{answer cell: the test cells of the answers that use a name it defines}: where a mistake in that cell
+    may rightly cost points besides its own test cell."""
+    answers = {meta["grade_id"]: ast.parse(source) for meta, source in code_cells(assignment) if meta.get("solution")}
+    defines = {g: {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+               for g, tree in answers.items()}
+    uses = {g: {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} for g, tree in answers.items()}
+    return {g: {f"test_{other}" for other in answers if other != g and defines[g] & uses[other]} for g in answers}

@@ -32,6 +32,9 @@ def graded(tmp_path_factory):
     write(subs / "deleted", deleted)
     write(subs / "wrong", with_answer(solution(), "leaky_relu",
                                       "def leaky_relu(x, alpha=0.01):\n    return np.where(x >= 0, x, 0.01 * x)"))
+    settings = solution()
+    settings.cells.append(nbformat.v4.new_code_cell("import os\nprint('lab size:', os.environ.get('ACTLAB_SIZE'))"))
+    write(subs / "settings", settings)
     (subs / "badjson").mkdir()
     (subs / "badjson" / "activations.ipynb").write_text('{"cells": [{"cell_type": "code", "sou')
     (subs / "nothing").mkdir()
@@ -46,7 +49,15 @@ def graded(tmp_path_factory):
 def test_every_submission_gets_a_grade_and_the_run_exits_0(graded):
     process, out, rows = graded
     assert process.returncode == 0, process.stderr[-3000:]
-    assert set(rows) == {"full", "stub", "syntax", "deleted", "wrong", "badjson", "nothing"}
+    assert set(rows) == {"full", "stub", "syntax", "deleted", "wrong", "settings", "badjson", "nothing"}
+
+
+def test_the_kernel_runs_labs_at_the_smoke_size_though_the_grader_does_not_set_it(graded):
+    _, out, rows = graded
+    autograded = nbformat.read(str(out / "nbgrader" / "autograded" / "settings" / "activations" / "activations.ipynb"),
+                               as_version=4)
+    printed = [o.get("text", "") for c in autograded.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert "lab size: smoke\n" in printed and "ACTLAB_SIZE" not in os.environ and rows["settings"]["score"] == str(MAX)
 
 
 def test_grades_csv_has_the_fixed_columns_then_one_per_test_cell(graded):
@@ -89,7 +100,8 @@ def test_the_gradebook_holds_the_same_grades(graded):
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         scores = {s.student.id: s.score for s in gb.assignment_submissions("activations")}
         assert not any(s.needs_manual_grade for s in gb.assignment_submissions("activations"))
-    assert scores == {sid: float(row["score"]) for sid, row in rows.items()}
+    # nbgrader adds the cells' scores (2 decimals each) as floats: 24.689999999999998 for 24.69
+    assert {sid: round(score, 2) for sid, score in scores.items()} == {sid: float(row["score"]) for sid, row in rows.items()}
 
 
 def test_feedback_explains_failures_without_showing_hidden_checks(graded):
@@ -119,7 +131,7 @@ def test_a_rerun_reuses_unchanged_grades_and_a_regrade_gives_identical_results(g
     feedback_before = (out / "feedback" / "wrong" / "activations.html").read_text()
     rerun = subprocess.run(grade_command(subs, out), cwd=course.REPO, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0
-    assert rerun.stdout.count("(unchanged since the last run)") == 7
+    assert rerun.stdout.count("(unchanged since the last run)") == 8
     assert (out / "grades.csv").read_text() == before
     regrade = subprocess.run(grade_command(subs, out, "--regrade"), cwd=course.REPO, capture_output=True, text=True,
                              timeout=600)
@@ -176,9 +188,10 @@ def test_a_grade_that_cannot_be_written_makes_the_run_fail(tmp_path):
     write(tmp_path / "subs" / "kept", solution())
     write(tmp_path / "subs" / "lost", solution())
     # the gradebook refuses one student's grade (a full disk, a database gone away)
-    failing = ("import sys\nfrom autograder import grade, __main__ as cli\nrecord = grade.Course.record\n"
+    failing = ("import sys\nfrom autograder import nbgrader_run, __main__ as cli\n"
+               "record = nbgrader_run.GradingRun.record\n"
                "def failing(self, g):\n    if g.student_id == 'lost':\n        raise OSError('disk full')\n"
-               "    return record(self, g)\ngrade.Course.record = failing\nsys.exit(cli.main(sys.argv[1:]))")
+               "    return record(self, g)\nnbgrader_run.GradingRun.record = failing\nsys.exit(cli.main(sys.argv[1:]))")
     process = subprocess.run([sys.executable, "-c", failing, "grade", "activations", str(tmp_path / "subs"),
                               "--out", str(tmp_path / "out")], cwd=course.REPO, capture_output=True, text=True,
                              timeout=600)

@@ -126,12 +126,11 @@ def groups(wrong):
 @pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, _, _ in group))
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(group):
     sources = {**INDEPENDENT, **{grade_id: source for grade_id, source, _ in group}}
-    results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)
+    wrong_cells = {f"test_{grade_id}" for grade_id, _, _ in group}
+    results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT, wrong_cells)
     for grade_id, _, must_fail in group:
         failed = failed_checks(results, f"test_{grade_id}")
         assert must_fail <= failed, f"{grade_id}: expected {must_fail} to fail, failed: {failed}"
-    wrong_cells = {f"test_{grade_id}" for grade_id, _, _ in group}
-    assert {cell for cell in results if cell not in wrong_cells and failed_checks(results, cell)} == set()
 
 
 def test_a_wrong_elementwise_traffic_costs_points_in_the_cells_that_use_it():

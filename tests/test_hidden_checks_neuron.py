@@ -79,15 +79,11 @@ WRONG = [
      {"test_collapse_linear_returns_a_tuple_of_two_arrays_of_the_right_shapes"}),
 ]
 
-# A wrong dense_forward also costs points where mlp_forward builds on it; nothing else crosses cells.
-DEPENDANTS = {"dense_forward": {"test_mlp_forward"}}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("grade_id, source, must_fail", WRONG,
                          ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
-    assert_wrong_answer_loses_points_where_due(ASSIGNMENT, grade_id, source, must_fail, DEPENDANTS.get(grade_id, set()))
+    assert_wrong_answer_loses_points_where_due(ASSIGNMENT, grade_id, source, must_fail)
 
 
 # Correct implementations that differ from the reference.

@@ -8,6 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from actlab import settings
 from autograder import course
 
 LABS = ["lab_shootout", "lab_speed", "lab_gradient_flow", "lab_dying_relu", "lab_autograd"]
@@ -21,7 +22,7 @@ def test_the_lab_runs_end_to_end_on_the_cpu_within_three_minutes(lab, tmp_path, 
     notebook = nbformat.read(path, as_version=4)
     # the kernel inherits this environment: CPU sizes (not the grader's smoke sizes), no OpenMP busy-waiting,
     # no GPU even where one is visible, and the venv's python for the kernel
-    monkeypatch.delenv("ACTLAB_SMOKE", raising=False)
+    monkeypatch.setenv(settings.VARIABLE, "full")
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     monkeypatch.setenv("MPLBACKEND", "Agg")

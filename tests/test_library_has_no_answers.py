@@ -204,7 +204,7 @@ LAB_PROBES = [
 def probing(tmp_path_factory):
     """Calls run at smoke-test sizes and may not compile: a stray call of an experiment stays cheap."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(actlab.device.SMOKE_ENV, "1")
+        patch.setenv(actlab.settings.VARIABLE, "smoke")
         patch.setattr(torch, "compile", lambda *args, **kwargs: pytest.fail("probing tried torch.compile"))
         patch.chdir(tmp_path_factory.mktemp("probing"))
         yield library_callables()

@@ -18,7 +18,9 @@ import pytest
 from nbgrader.utils import parse_utc
 
 from autograder import course
-from autograder.grade import exchange_records, file_digest, find_submissions
+from autograder.cache import file_digest
+from autograder.exchange import exchange_records
+from autograder.grade import find_submissions
 from helpers import solution
 
 BIN = Path(sys.executable).parent

@@ -1,5 +1,6 @@
 """exercises/ is exactly what nbgrader releases from solutions/, and gives nothing away."""
 import json
+import os
 import re
 
 import pytest
@@ -111,3 +112,10 @@ def test_every_nbgrader_cell_is_graded_a_solution_or_locked(assignment):
         meta = notebook.nbgrader_meta(cell)
         if meta:
             assert meta.get("grade") or meta.get("solution") or meta.get("locked"), meta.get("grade_id")
+
+
+def test_release_needs_no_virtual_environment_on_path_and_leaves_path_alone(tmp_path, monkeypatch):
+    """nbgrader asks the `alembic` command for its schema: the grader answers in-process instead of editing PATH."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    [fresh] = release(["activations"], into=tmp_path)
+    assert fresh.is_file() and os.environ["PATH"] == "/usr/bin:/bin"

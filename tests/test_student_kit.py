@@ -1,15 +1,22 @@
 """A student with nothing but the course kit: installs it, fills the notebooks, checks them.
 
-What the kit's README tells a student to do, done here: a fresh virtual environment in a temporary
-folder, the kit's wheel installed with `pip install "<wheel>[lab]"` (with requirements.txt as
-constraints, so that the CPU wheel of PyTorch is the one installed), and a working folder that holds
+What the kit's README tells a student to do, done here: a fresh virtual environment, the kit's wheel
+installed with `pip install "<wheel>[lab]"` (with requirements.txt as constraints, so that the CPU wheel
+of PyTorch is the one installed), and a working folder that holds
 only the kit's notebooks, filled with the reference answers of solutions/. Every notebook is run by
 the documented self-check, `python -m actlab.check`, with the fresh environment's Python: no
 repository on sys.path, no user-level Jupyter settings (a temporary HOME). The labs run at the size the
-grader uses (`--quick`, ACTLAB_SMOKE=1). A few minutes, most of them installing PyTorch.
+grader uses (`--quick`, ACTLAB_SIZE=smoke).
+
+Installing PyTorch and JupyterLab takes minutes, so the environment is made once per set of inputs (the
+wheel's dependencies, requirements.txt, this Python) and kept in .venv/student-env-<digest>/; each run
+installs the kit's freshly built wheel into it again. A change of any input makes a new one from scratch.
 """
+import hashlib
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 import zipfile
 from pathlib import Path
@@ -34,12 +41,10 @@ def student(tmp_path_factory):
         archive.extractall(root)
     unpacked = root / kit.KIT
     (wheel,) = unpacked.glob("actlab-*.whl")
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    venv = student_environment()
     python = venv / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{wheel}[lab]",
-                              "-c", str(course.REPO / "requirements.txt")],
-                             capture_output=True, text=True, timeout=1200, cwd=root)
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps",
+                              str(wheel)], capture_output=True, text=True, timeout=600, cwd=root)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     work, home = root / "work", root / "home"
     work.mkdir()
@@ -47,6 +52,29 @@ def student(tmp_path_factory):
     env = {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "HOME": str(home), "LANG": "C.UTF-8",
            "OMP_WAIT_POLICY": "PASSIVE", "CUDA_VISIBLE_DEVICES": ""}
     return unpacked, python, work, env
+
+
+def student_environment() -> Path:
+    """A virtual environment in which the README's command installed the kit's wheel, made once per set of
+    inputs. It is made where it is used (a venv's scripts name its path); `complete` marks a finished one."""
+    digest = hashlib.sha256(sys.version.encode())
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((course.REPO / name).read_bytes())
+    home = Path(sys.prefix) if sys.prefix != sys.base_prefix else Path(tempfile.gettempdir())
+    venv = home / f"student-env-{digest.hexdigest()[:16]}"
+    if (venv / "complete").exists():
+        return venv
+    for old in home.glob("student-env-*"):  # made for other inputs, or an attempt that did not finish
+        shutil.rmtree(old, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as wheel_folder:
+        wheel = kit.build_wheel(Path(wheel_folder))
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{wheel}[lab]",
+                                  "-c", str(course.REPO / "requirements.txt")],
+                                 capture_output=True, text=True, timeout=1800, cwd=wheel_folder)
+    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    (venv / "complete").touch()
+    return venv
 
 
 def run(student, *argv, timeout=600):

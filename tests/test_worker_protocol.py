@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from autograder.proxy import ProtocolError, StudentCallError, StudentCode, decode_reply_value
-from autograder.worker import encode
+from autograder.codec import encode
 
 
 def run(source, name, *args, timeout=5.0, **kwargs):
@@ -200,14 +200,14 @@ def test_objects_that_lie_fail_the_check(source):
 
 
 def test_a_function_written_by_the_grader_can_be_passed_to_student_code():
-    from autograder.proxy import Function
+    from autograder.codec import Function
     result, _ = run("def apply(f, x):\n    return f(x)", "apply", Function("lambda x: np.sin(x) * 2"),
                     np.array([0.0, 1.0]))
     assert np.allclose(result.value, 2 * np.sin([0.0, 1.0]))
 
 
 def test_a_kept_result_stays_in_the_worker_and_can_be_passed_back():
-    from autograder.proxy import Kept, Opaque
+    from autograder.codec import Kept, Opaque
     source = ("def forward(x):\n    return x * 3, {'x': x, 'note': object()}\n"
               "def backward(d, cache):\n    return d * cache['x']")
     with StudentCode([("1", source)]) as code:
@@ -225,12 +225,35 @@ def test_a_call_may_be_given_a_longer_timeout():
         assert code.call("slow", _timeout=5).value == 1.0
 
 
-def test_a_program_written_by_the_grader_runs_beside_the_students_names():
-    program = "def probe(n):\n    return double(np.arange(n))\n"
+def probe_module(tmp_path, source):
+    """A probe module as the checks hold them: a file the grader imports, whose source the worker runs."""
+    import importlib.util
+    path = tmp_path / "probes.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("probes_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_probe_module_gets_the_students_functions_as_arguments(tmp_path):
+    from autograder.codec import Student
+    probes = probe_module(tmp_path, "import numpy as np\n\n\ndef probe(double, n):\n    return double(np.arange(n))\n")
+    assert np.array_equal(probes.probe(lambda x: 2 * x, 3), [0, 2, 4])  # the grader imports the same module
     with StudentCode([("1", "import numpy as np\ndef double(x):\n    return 2 * x")]) as code:
-        assert np.array_equal(code.call("probe", 3, _program=program).value, [0, 2, 4])
+        assert np.array_equal(code.call("probe", Student("double"), 3, _program=probes).value, [0, 2, 4])
         with pytest.raises(StudentCallError, match="probe is not defined"):
-            code.probe(3)  # the program's names do not stay in the student's namespace
+            code.probe(3)  # the probe's names do not enter the student's namespace
+        with pytest.raises(StudentCallError, match="^triple is not defined"):
+            code.call("probe", Student("triple"), 3, _program=probes)
+
+
+def test_a_probe_that_fails_is_named_by_its_file(tmp_path):
+    from autograder.codec import Student
+    probes = probe_module(tmp_path, "def probe(f):\n    return f() + undefined_name\n")
+    with StudentCode([("1", "def one():\n    return 1.0")]) as code:
+        with pytest.raises(StudentCallError, match="NameError"):
+            code.call("probe", Student("one"), _program=probes)
 
 
 def test_a_returned_dict_is_named_as_such():

@@ -3,36 +3,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _t(x):
-    return torch.from_numpy(np.array(x, dtype=np.float64))
-
-
-def torch_activation(name, t, **kwargs):
-    """f(t) for a float64 tensor `t` (gradients flow), by PyTorch's function matching the activation `name`."""
-    if name == "identity":
-        return t * 1.0
-    if name == "swish":
-        return t * torch.sigmoid(kwargs.get("beta", 1.0) * t)
-    if name == "prelu":
-        alpha = _t(kwargs["alpha"]).reshape(-1)
-        # F.prelu's channels are dim 1; ours are the last axis
-        return F.prelu(t.reshape(-1, alpha.numel()), alpha).reshape(t.shape)
-    functions = {
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": F.relu,
-        "leaky_relu": lambda t: F.leaky_relu(t, negative_slope=kwargs.get("alpha", 0.01)),
-        "elu": lambda t: F.elu(t, alpha=kwargs.get("alpha", 1.0)),
-        "selu": F.selu,
-        "gelu": lambda t: F.gelu(t, approximate=kwargs.get("approximate", "none")),
-        "silu": F.silu,
-    }
-    return functions[name](t)
-
+from autograder.checks.shared_references import as_float64_tensor as _t, torch_activation
 
 def elementwise(name, x, **kwargs):
     """f(x) in float64 for every elementwise activation of the assignment."""

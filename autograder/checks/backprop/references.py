@@ -1,4 +1,4 @@
-"""Float64 references for the backprop checks, and the shape checks they share.
+"""Float64 references for the backprop checks.
 
 Gradients come from torch.autograd; accuracy, loss and centred differences from a plain numpy forward
 pass in this (trusted) process. Nothing here trusts a number the student's code reports about itself.
@@ -6,8 +6,6 @@ pass in this (trusted) process. Nothing here trusts a number the student's code 
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from autograder.checking import CheckFailure, as_array, assert_finite
 
 ACTIVATIONS = ["identity", "relu", "tanh", "sigmoid"]
 NUMPY_ACTIVATIONS = {"identity": lambda z: z, "relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh,
@@ -129,28 +127,3 @@ def rings(n_per_ring, seed, radii=(0.4, 1.1), centre=(0.3, -0.2), noise=0.06):
 
 def layer_shapes(sizes):
     return [((n_in, n_out), (n_out,)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-
-
-def as_layers(value, shapes, what, names=("W", "b")):
-    """`value` as a list of numpy pairs with the given shapes; a CheckFailure says what is off."""
-    if not isinstance(value, (list, tuple)):
-        raise CheckFailure(f"{what} returned a {type(value).__name__}, not a list of pairs, one per layer")
-    if len(value) != len(shapes):
-        raise CheckFailure(f"{what} returned {len(value)} items for a network of {len(shapes)} layers; "
-                           "give one pair per layer")
-    layers = []
-    for i, (pair, pair_shapes) in enumerate(zip(value, shapes)):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise CheckFailure(f"{what}: item {i} is not a pair ({names[0]}, {names[1]})")
-        arrays = []
-        for name, part, shape in zip(names, pair, pair_shapes):
-            array = as_array(part, f"{what}: {name} of layer {i}")
-            if array.shape != shape:
-                like = f", the shape of the layer's {name[1:]}" if name.startswith("d") else ""
-                raise CheckFailure(f"{what}: {name} of layer {i} has shape {array.shape}; it should be {shape}{like}")
-            if array.dtype.kind not in "biuf":
-                raise CheckFailure(f"{what}: {name} of layer {i} holds values of dtype {array.dtype}, not numbers")
-            assert_finite(array, f"{what}: {name} of layer {i}")
-            arrays.append(array.astype(np.float64))
-        layers.append(tuple(arrays))
-    return layers

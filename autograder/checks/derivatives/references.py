@@ -2,11 +2,7 @@
 import numpy as np
 import torch
 
-from autograder.checks.activations.references import SELU_ALPHA, SELU_SCALE, torch_activation
-
-
-def _t(x, requires_grad=False):
-    return torch.from_numpy(np.array(x, dtype=np.float64)).requires_grad_(requires_grad)
+from autograder.checks.shared_references import SELU_ALPHA, SELU_SCALE, as_float64_tensor as _t, torch_activation
 
 
 def grad(name, x, **kwargs):

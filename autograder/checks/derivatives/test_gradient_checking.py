@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from autograder.checking import assert_close, assert_dtype, assert_no_warnings, assert_shape, assert_unchanged
-from autograder.proxy import Function
+from autograder.codec import Function
 
 from .references import relative_error as ref_relative_error
 

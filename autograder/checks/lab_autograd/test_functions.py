@@ -12,8 +12,8 @@ from autograder.checking import (ATOL, ATOL32, RTOL, RTOL32, CheckFailure, asser
                                  assert_shape)
 
 from .hand_written import Notebook
-from .references import (CLASSES, EDGES, assert_matches, call, called_directly, extra_args, gradient_array,
-                         random_case, reference, run, through_autograd)
+from .references import CLASSES, EDGES, extra_args, random_case, reference
+from .verdicts import assert_matches, call, called_directly, gradient_array, run, through_autograd
 
 
 def for_each_class():

@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, assert_close
+from autograder.checking import CheckFailure, as_numbers_per_layer, assert_close, assert_list_of_python_floats
+from autograder.proxy import Student
 
+from . import probes
 from . import references as ref
 
 DEAD = pytest.mark.cell("test_dead_fraction")
@@ -12,7 +14,7 @@ ATOL = 1e-6  # fractions are multiples of 1 / width; a float32 mean is this clos
 
 def student_dead(student, seed, config, calls=1):
     """(results of each call, hooks left, parameters after, gradients of a training step after)."""
-    return student.call("dead_fraction_probe", seed, config, calls, _program=ref.PROGRAM).value
+    return student.call("dead_fraction_probe", Student("dead_fraction"), seed, config, calls, _program=probes).value
 
 
 def what(config):
@@ -21,9 +23,16 @@ def what(config):
             f"layers" + (f" ({kills} killed)" if kills else ""))
 
 
+def fractions(result, config):
+    """What one call returned, as floats; a CheckFailure if it is not one number per hidden layer."""
+    give = "give one fraction per hidden layer (the activation modules), none for the output"
+    return as_numbers_per_layer(result, config.get("depth", 3), what(config), layer="hidden layer",
+                                layers="hidden layers", give=give)
+
+
 def check_values(student, seed, config):
     (results, *_) = student_dead(student, seed, config)
-    values = ref.numbers(results[0], config.get("depth", 3), what(config))
+    values = fractions(results[0], config)
     assert_close(values, ref.reference_dead_fraction(seed, config), what(config), rtol=0.0, atol=ATOL)
 
 
@@ -65,12 +74,8 @@ def test_returns_a_list_of_python_floats_one_per_hidden_layer(student):
     """returns a list of Python floats, one per hidden layer and none for the output layer"""
     for seed, config in [(11, dict(depth=1)), (12, dict(depth=4, width=5)), (13, dict(depth=6, width=3))]:
         (results, *_) = student_dead(student, seed, config)
-        ref.numbers(results[0], config["depth"], what(config))
-        if not isinstance(results[0], list):
-            raise CheckFailure("dead_fraction returned a tuple, a tensor or an array; return a list")
-        if not all(isinstance(item, float) for item in results[0]):
-            raise CheckFailure("dead_fraction returned a list holding tensors or other numbers; return Python "
-                               "floats (.item())")
+        fractions(results[0], config)
+        assert_list_of_python_floats(results[0], "dead_fraction", ".item()")
 
 
 @DEAD
@@ -101,7 +106,7 @@ def test_two_calls_give_the_same_result(student):
     (results, *_) = student_dead(student, seed, config, calls=2)
     expected = ref.reference_dead_fraction(seed, config)
     for call, result in zip(["first", "second"], results):
-        assert_close(ref.numbers(result, config["depth"], what(config)), expected,
+        assert_close(fractions(result, config), expected,
                      f"{what(config)}, {call} call", rtol=0.0, atol=ATOL)
 
 

@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, assert_close
+from autograder.checking import CheckFailure, as_numbers_per_layer, assert_close, assert_list_of_python_floats
+from autograder.proxy import Student
 
+from . import probes
 from . import references as ref
 
 NORMS = pytest.mark.cell("test_layer_grad_norms")
@@ -21,12 +23,8 @@ NETWORKS = {
 
 def student_norms(student, seed, config, **options):
     """[what each call returned], and the parameters after the calls."""
-    results, params = student.call("layer_grad_norms_probe", seed, config, _program=ref.PROGRAM, **options).value
-    return results, params
-
-
-def n_linear(config):
-    return config.get("depth", 3) + 1
+    return student.call("layer_grad_norms_probe", Student("layer_grad_norms"), seed, config, _program=probes,
+                        **options).value
 
 
 def what(config):
@@ -34,13 +32,18 @@ def what(config):
             f"{config.get('depth', 3)} hidden layers")
 
 
+def norms(result, config):
+    """What one call returned, as floats; a CheckFailure if it is not one number per Linear layer."""
+    return as_numbers_per_layer(result, config.get("depth", 3) + 1, what(config), layer="nn.Linear layer",
+                                layers="Linear layers", give="give one norm per nn.Linear layer")
+
+
 @pytest.mark.parametrize("name", [pytest.param(n, id=n, marks=NORMS) for n in NETWORKS])
 def test_norms_match_autograd_for_each_activation(student, name):
     """gives the norm of each Linear layer's weight gradient, input layer first, for sigmoid, tanh, ReLU and GELU networks"""
     seed, config = NETWORKS[name]
     [result], _ = student_norms(student, seed, config)
-    assert_close(ref.numbers(result, n_linear(config), what(config)), ref.reference_norms(seed, config),
-                 what(config), RTOL, ATOL)
+    assert_close(norms(result, config), ref.reference_norms(seed, config), what(config), RTOL, ATOL)
 
 
 @NORMS
@@ -49,8 +52,7 @@ def test_norms_are_right_for_one_layer_and_for_a_deep_sigmoid_network(student):
     for seed, config in [(5, dict(depth=0, n_in=6, n_out=3, batch=9)),
                          (6, dict(activation="sigmoid", depth=12, width=10, batch=16))]:
         [result], _ = student_norms(student, seed, config)
-        assert_close(ref.numbers(result, n_linear(config), what(config)), ref.reference_norms(seed, config),
-                     what(config), RTOL, ATOL)
+        assert_close(norms(result, config), ref.reference_norms(seed, config), what(config), RTOL, ATOL)
 
 
 @NORMS
@@ -59,7 +61,7 @@ def test_gradients_already_in_the_model_are_cleared_first(student):
     seed, config = 7, dict(activation="tanh", depth=3, width=8, batch=10)
     [result], _ = student_norms(student, seed, config, prefill=True)
     expected = ref.reference_norms(seed, config)
-    values = ref.numbers(result, n_linear(config), what(config))
+    values = norms(result, config)
     if not np.allclose(values, expected, rtol=1e-6, atol=0.0):
         raise CheckFailure("layer_grad_norms on a model whose parameters already held gradients gave different "
                            "norms than on a fresh model: backward() adds to .grad, so clear it first")
@@ -70,7 +72,7 @@ def test_two_calls_give_the_same_norms(student):
     """gives the same norms when called twice on the same model and batch"""
     seed, config = 8, dict(activation="relu", depth=3, width=8, batch=10, init="he")
     results, _ = student_norms(student, seed, config, calls=2)
-    first, second = (ref.numbers(r, n_linear(config), what(config)) for r in results)
+    first, second = (norms(r, config) for r in results)
     assert_close(first, ref.reference_norms(seed, config), what(config), RTOL, ATOL)
     if not np.allclose(second, first, rtol=1e-6, atol=0.0):
         raise CheckFailure("layer_grad_norms gave other norms on its second call with the same model and batch: "
@@ -93,7 +95,7 @@ def test_the_loss_is_the_mean_over_the_batch(student):
     """uses the mean cross-entropy over the batch: the same batch repeated twice gives the same norms"""
     seed, config = 10, dict(activation="tanh", depth=2, width=6, batch=12)
     [result], _ = student_norms(student, seed, config, repeat_batch=True)
-    values = ref.numbers(result, n_linear(config), what(config))
+    values = norms(result, config)
     if not np.allclose(values, ref.reference_norms(seed, config), rtol=1e-6, atol=0.0):
         raise CheckFailure("layer_grad_norms on a batch repeated twice should give the same norms as on the batch: "
                            "use the mean cross-entropy over the batch (F.cross_entropy's default), not the sum")
@@ -104,12 +106,8 @@ def test_returns_a_list_of_python_floats_one_per_linear_layer(student):
     """returns a list of Python floats, one per nn.Linear layer"""
     for seed, config in [(11, dict(depth=0)), (12, dict(depth=1)), (13, dict(depth=6, width=4))]:
         [result], _ = student_norms(student, seed, config)
-        ref.numbers(result, n_linear(config), what(config))
-        if not isinstance(result, list):
-            raise CheckFailure("layer_grad_norms returned a tuple, a tensor or an array; return a list")
-        if not all(isinstance(item, float) for item in result):
-            raise CheckFailure("layer_grad_norms returned a list holding tensors or other numbers; return Python "
-                               "floats (tensor.item())")
+        norms(result, config)
+        assert_list_of_python_floats(result, "layer_grad_norms", "tensor.item()")
 
 
 @NORMS
@@ -117,5 +115,4 @@ def test_works_for_a_float32_network(student):
     """works for a float32 network (the dtype PyTorch uses by default)"""
     seed, config = 14, dict(activation="relu", depth=4, width=16, batch=32, init="he", n_in=12, dtype="float32")
     [result], _ = student_norms(student, seed, config)
-    assert_close(ref.numbers(result, n_linear(config), what(config)), ref.reference_norms(seed, config),
-                 what(config) + " in float32", RTOL32, ATOL)
+    assert_close(norms(result, config), ref.reference_norms(seed, config), what(config) + " in float32", RTOL32, ATOL)

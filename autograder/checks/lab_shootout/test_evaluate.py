@@ -4,13 +4,35 @@ import numpy as np
 import pytest
 
 from autograder.checking import CheckFailure, assert_close
+from autograder.proxy import Student
 
+from . import probes
 from . import references as ref
 
 EVALUATE = pytest.mark.cell("test_evaluate")
 # float32 forward pass against the grader's float64 one
 RTOL, ATOL = 1e-5, 1e-6
 STEP_RTOL, STEP_ATOL = 1e-4, 1e-6  # float32 gradients, summed in another order on another number of threads
+
+
+class Evaluation:
+    """What the student's evaluate returned on one case and left behind, checked for form: `loss`,
+    `accuracy`, `are_floats`, `state` (parameters and buffers after the call), `graphs` (None for each forward
+    pass without a graph) and `step_output`, `step_gradients` (those of a training step after the call, in
+    the mode evaluate left the model)."""
+
+    def __init__(self, student, seed, kind, mode):
+        self.what = f"evaluate (on a model in {'training' if mode == 'train' else 'eval'} mode)"
+        value = student.call("probe_evaluate", Student("evaluate"), seed, kind, mode, _program=probes,
+                             _timeout=30).value
+        returned, self.state, self.graphs, self.step_output, self.step_gradients = value
+        if returned is None:
+            raise CheckFailure(f"{self.what} should return a pair (loss, accuracy)")
+        for name, v in zip(("loss", "accuracy"), returned):
+            if v is None or np.asarray(v).size != 1:
+                raise CheckFailure(f"{self.what}: the {name} should be one number")
+        self.are_floats = [isinstance(v, float) for v in returned]
+        self.loss, self.accuracy = (float(np.asarray(v).reshape(())) for v in returned)
 
 
 def assert_loss(result, seed, kind):
@@ -30,20 +52,20 @@ def assert_accuracy(result, seed, kind):
 @pytest.mark.parametrize("kind", ["plain", "dropout_bn"])
 def test_evaluate_returns_the_mean_cross_entropy(student, kind):
     """returns the mean cross-entropy over the rows (not the sum)"""
-    assert_loss(ref.Evaluation(student, 10, kind, "eval"), 10, kind)
+    assert_loss(Evaluation(student, 10, kind, "eval"), 10, kind)
 
 
 @EVALUATE
 @pytest.mark.parametrize("kind", ["plain", "dropout_bn"])
 def test_evaluate_returns_the_arg_max_accuracy(student, kind):
     """returns the fraction of rows whose largest logit is at the label's index"""
-    assert_accuracy(ref.Evaluation(student, 11, kind, "eval"), 11, kind)
+    assert_accuracy(Evaluation(student, 11, kind, "eval"), 11, kind)
 
 
 @EVALUATE
 def test_evaluate_runs_the_model_in_eval_mode_without_gradients(student):
     """scores a model that is in training mode as in eval mode (dropout off, batch-norm running statistics), building no graph for gradients"""
-    result = ref.Evaluation(student, 12, "dropout_bn", "train")
+    result = Evaluation(student, 12, "dropout_bn", "train")
     assert_loss(result, 12, "dropout_bn")
     assert_accuracy(result, 12, "dropout_bn")
     if any(graph is not None for graph in result.graphs):  # a gradient reached the last layer's bias
@@ -61,7 +83,7 @@ def mode_of(output, steps):
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_evaluate_leaves_the_model_in_the_mode_it_found_it(student, mode):
     """leaves every module of the model in training mode if it was in training mode, and in eval mode if it was in eval mode"""
-    result = ref.Evaluation(student, 13, "dropout_bn", mode)
+    result = Evaluation(student, 13, "dropout_bn", mode)
     if mode_of(result.step_output, ref.reference_steps(13, "dropout_bn")) != mode:
         was = "training" if mode == "train" else "eval"
         raise CheckFailure(f"{result.what}: afterwards the model does not compute as in {was} mode; restore the "
@@ -72,7 +94,7 @@ def test_evaluate_leaves_the_model_in_the_mode_it_found_it(student, mode):
 @EVALUATE
 def test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters(student):
     """leaves PyTorch's gradient mode on and no gradient in the parameters: a training step after evaluate gets the right gradients"""
-    result = ref.Evaluation(student, 16, "dropout_bn", "train")
+    result = Evaluation(student, 16, "dropout_bn", "train")
     steps = ref.reference_steps(16, "dropout_bn")
     if any(g is None for g in result.step_gradients):
         raise CheckFailure(f"after {result.what}, a training step got no gradients: gradients were left switched "
@@ -87,7 +109,7 @@ def test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters(studen
 @EVALUATE
 def test_evaluate_leaves_the_parameters_and_buffers_unchanged(student):
     """changes none of the model's parameters or buffers (batch-norm running statistics included)"""
-    result = ref.Evaluation(student, 14, "dropout_bn", "train")
+    result = Evaluation(student, 14, "dropout_bn", "train")
     expected = ref.reference_state(14, "dropout_bn")
     # the running statistics were accumulated in float32 on another number of threads: equal up to rounding;
     # one forward pass in training mode moves them by a tenth of the way to the batch's statistics
@@ -100,6 +122,6 @@ def test_evaluate_leaves_the_parameters_and_buffers_unchanged(student):
 @EVALUATE
 def test_evaluate_returns_two_python_floats(student):
     """returns (loss, accuracy) as two Python floats, not tensors"""
-    result = ref.Evaluation(student, 15, "plain", "eval")
+    result = Evaluation(student, 15, "plain", "eval")
     if not all(result.are_floats):
         raise CheckFailure(f"{result.what} returned tensors or other types; return Python floats (tensor.item())")

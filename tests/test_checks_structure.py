@@ -1,0 +1,60 @@
+"""The hidden checks' shape: references are plain float64 functions, the verdicts come from the one checking
+kit, and an assignment's checks import their own folder and the shared modules only."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from autograder import course
+
+SHARED = {"autograder.checks.shared_references", "autograder.checks.probe_kit"}
+GRADER = {"autograder.checking", "autograder.codec", "autograder.proxy"}
+FOLDERS = sorted(p for p in course.CHECKS.iterdir() if p.is_dir() and not p.name.startswith("__"))
+
+
+def imports(path: Path) -> set[str]:
+    """The absolute modules a file imports (relative imports stay in its own folder)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            # `from autograder.checks import probe_kit` imports the module autograder.checks.probe_kit
+            names |= ({f"{node.module}.{a.name}" for a in node.names} if node.module == "autograder.checks"
+                      else {node.module})
+    return names
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_checks_import_their_own_folder_and_the_shared_modules_only(folder):
+    for path in folder.glob("*.py"):
+        ours = {m for m in imports(path) if m.startswith("autograder")}
+        assert ours <= SHARED | GRADER, f"{path.relative_to(course.REPO)} imports {sorted(ours - SHARED - GRADER)}"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_references_are_plain_functions_that_pass_no_verdict(folder):
+    """Verdicts (CheckFailure, the student's calls) belong to the checks and the checking kit."""
+    path = folder / "references.py"
+    if path.exists():
+        ours = {m for m in imports(path) if m.startswith("autograder")}
+        assert ours <= {"autograder.checks.shared_references"}, f"{path.relative_to(course.REPO)} imports {ours}"
+
+
+@pytest.mark.parametrize("weight, accepted", [(2, True), (0.5, True), (0, False), (-1, False), ("2", False)])
+def test_a_check_declares_a_positive_weight(tmp_path, monkeypatch, weight, accepted):
+    from autograder.proxy import StudentCode
+    from autograder.runner import run_checks
+    (tmp_path / "pytest.ini").write_bytes((course.CHECKS / "pytest.ini").read_bytes())
+    (tmp_path / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef student():\n    return None\n")
+    (tmp_path / "demo").mkdir()  # in this process, pytest imports a check file of one name once
+    module = "test_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name) + ".py"
+    (tmp_path / "demo" / module).write_text(f"import pytest\n\n\n@pytest.mark.cell('test_x', weight={weight!r})\n"
+                                                    "def test_nothing(student):\n    pass\n")
+    monkeypatch.setattr(course, "CHECKS", tmp_path)
+    if accepted:
+        [result] = run_checks("demo", StudentCode([]))
+        assert result.passed and result.weight == weight
+    else:
+        with pytest.raises(RuntimeError, match="a weight is a positive number"):
+            run_checks("demo", StudentCode([]))
