@@ -54,22 +54,25 @@ book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python -m autograder.kit
 
+# Two processes (pytest-xdist): most tests wait on kernels, workers and subprocesses. See tests/conftest.py.
+PARALLEL := -n 2 --dist loadgroup
+
 test: venv sandbox-tools browser database
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests $(PARALLEL)
 
 # The quick part: everything but the slow tests (book build, full grading runs, the corpus of wrong answers).
 test-quick: venv sandbox-tools
-	$(BIN)/python -m pytest tests -m "not slow"
+	$(BIN)/python -m pytest tests -m "not slow" $(PARALLEL)
 
 # One layer at a time (pytest.ini): the grader's parts, the hidden checks, the instructor's commands, the book.
 test-unit: venv sandbox-tools
-	$(BIN)/python -m pytest tests -m unit
+	$(BIN)/python -m pytest tests -m unit $(PARALLEL)
 test-checks: venv sandbox-tools
-	$(BIN)/python -m pytest tests -m checks
+	$(BIN)/python -m pytest tests -m checks $(PARALLEL)
 test-grading: venv sandbox-tools database
-	$(BIN)/python -m pytest tests -m grading
+	$(BIN)/python -m pytest tests -m grading $(PARALLEL)
 test-book: venv browser
-	$(BIN)/python -m pytest tests -m book
+	$(BIN)/python -m pytest tests -m book $(PARALLEL)
 
 release: venv
 	$(BIN)/python -m autograder release

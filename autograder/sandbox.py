@@ -240,12 +240,19 @@ def stop_kernels():
         kill_processes_mentioning(run_dir)
 
 
+def socket_parent() -> str:
+    """TMPDIR when a socket path under it stays far below the 107-byte limit, else /tmp."""
+    parent = tempfile.gettempdir()
+    return parent if len(parent) <= 60 else "/tmp"
+
+
 @dataclass
 class KernelJail:
     """Where one submission's kernel runs: a short socket folder of its own, independent of the student id
-    and of the output folder (an IPC socket path may not exceed 107 bytes), removed by `close`."""
+    and of the output folder (an IPC socket path may not exceed 107 bytes), removed by `close`. It is made in
+    the temporary folder (TMPDIR) when that path is short, else in /tmp."""
     sandbox: Sandbox
-    run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp")))
+    run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ag-", dir=socket_parent())))
 
     def __post_init__(self):
         _JAILS[str(self.run_dir)] = self

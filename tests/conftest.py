@@ -11,7 +11,7 @@ LAYERS = {
     "unit": ["test_codec.py", "test_checks_structure.py", "test_worker_protocol.py", "test_settings.py", "test_sandbox.py", "test_grade_cache.py",
              "test_probes.py", "test_assignments.py", "test_library_has_no_answers.py", "test_gpu.py",
              "test_layers.py"],
-    "checks": ["test_hidden_checks.py", "test_visible_tests.py", "test_hidden_checks_activations.py", "test_hidden_checks_backprop.py",
+    "checks": ["test_hidden_checks.py", "test_hidden_checks_isolation.py", "test_visible_tests.py", "test_hidden_checks_activations.py", "test_hidden_checks_backprop.py",
                "test_hidden_checks_derivatives.py", "test_hidden_checks_neuron.py", "test_hidden_checks_nonfinite.py",
                "test_hidden_checks_lab_autograd.py", "test_hidden_checks_lab_dying_relu.py",
                "test_hidden_checks_lab_gradient_flow.py", "test_hidden_checks_lab_shootout.py",
@@ -22,10 +22,22 @@ LAYERS = {
 }
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
 
+# `make test` runs the suite in two processes (pytest-xdist, --dist loadgroup). A file's tests stay in one
+# process, so that its expensive module fixtures (a book build, a graded class, a student's environment) are
+# made once; the tests of these files, independent and many, are spread over both.
+SPREAD = {"test_hidden_checks_isolation.py", "test_hidden_checks_activations.py", "test_hidden_checks_backprop.py",
+          "test_hidden_checks_derivatives.py", "test_hidden_checks_neuron.py", "test_hidden_checks_lab_autograd.py",
+          "test_hidden_checks_lab_dying_relu.py", "test_hidden_checks_lab_gradient_flow.py",
+          "test_hidden_checks_lab_shootout.py", "test_hidden_checks_lab_speed.py", "test_release.py",
+          "test_library_has_no_answers.py", "test_visible_tests.py", "test_worker_protocol.py"}
 
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         layer = LAYER_OF.get(item.path.name)
         if layer is None:
             raise pytest.UsageError(f"tests/{item.path.name} is in no layer: add it to LAYERS in tests/conftest.py")
         item.add_marker(layer)
+        if item.path.name not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(item.path.name))

@@ -8,11 +8,14 @@ import csv
 import glob
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -195,13 +198,16 @@ def attacked(tmp_path_factory):
     for name, text in [("numpy.py", "allclose = lambda *a, **k: True\n"), ("sitecustomize.py", "import os\n"),
                        ("evil.pth", "import os; os.environ['HACKED'] = '1'\n")]:
         (subs / "edited_tests" / name).write_text(text)
-    before = set(glob.glob("/tmp/ag-*"))
+    # the run's own temporary folder: kernels' socket folders go there, apart from other runs on the machine
+    scratch = Path(tempfile.mkdtemp(prefix="attacks-", dir="/tmp"))
     started = time.monotonic()
     process = subprocess.run([sys.executable, "-m", "autograder", "grade", "activations", str(subs), "--out", str(out),
                               "--workers", "2", "--cell-timeout", "8", "--call-timeout", "3"],
-                             cwd=course.REPO, capture_output=True, text=True, timeout=1500)
+                             cwd=course.REPO, capture_output=True, text=True, timeout=1500,
+                             env={**os.environ, "TMPDIR": str(scratch)})
     ctx["seconds"] = time.monotonic() - started
-    ctx["socket_folders_left"] = set(glob.glob("/tmp/ag-*")) - before
+    ctx["socket_folders_left"] = set(glob.glob(f"{scratch}/ag-*"))
+    shutil.rmtree(scratch, ignore_errors=True)
     leftovers = student_processes(str(out))
     listener.close()
     with open(out / "grades.csv") as f:
