@@ -24,6 +24,14 @@ class CheckResult:
     weight: float = 1.0  # its share of the cell's points, relative to the cell's other checks
 
 
+def check_title(item) -> str:
+    """What a check tests, in words for students: its docstring's first line, and for a case of a parametrized
+    check the values it tries, so that no two checks of a cell share a title."""
+    title = (item.function.__doc__ or item.name).strip().splitlines()[0]
+    callspec = getattr(item, "callspec", None)
+    return f"{title} ({callspec.id})" if callspec is not None else title
+
+
 def check_weight(item) -> float:
     """A check's declared share, `@pytest.mark.cell(grade_id, weight=w)` (1 when not given), split evenly among
     the cases of a parametrized check that back the same cell: adding a case never re-weighs the other checks."""
@@ -61,7 +69,7 @@ class _Collector:
             if marker is None:
                 self.problems.append(f"{item.nodeid} has no cell marker")
                 return
-            doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
+            doc = check_title(item)
             message = "" if report.passed else student_message(call.excinfo)
             try:
                 weight = check_weight(item)

@@ -9,7 +9,7 @@ from autograder import course
 
 SHARED = {"autograder.checks.shared_references", "autograder.checks.probe_kit"}
 GRADER = {"autograder.checking", "autograder.codec", "autograder.proxy"}
-FOLDERS = sorted(p for p in course.CHECKS.iterdir() if p.is_dir() and not p.name.startswith("__"))
+FOLDERS = [course.CHECKS / a for a in course.assignments()]
 
 
 def imports(path: Path) -> set[str]:
@@ -58,3 +58,24 @@ def test_a_check_declares_a_positive_weight(tmp_path, monkeypatch, weight, accep
     else:
         with pytest.raises(RuntimeError, match="a weight is a positive number"):
             run_checks("demo", StudentCode([]))
+
+
+class Titles:
+    """Collects (cell, title) of every check, as the grader names them, without running any."""
+
+    def __init__(self):
+        self.seen = []
+
+    def pytest_collection_finish(self, session):
+        from autograder.runner import check_title
+        self.seen = [(item.get_closest_marker("cell").args[0], check_title(item)) for item in session.items]
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_no_two_checks_of_a_cell_share_a_title(folder):
+    import collections
+    titles = Titles()
+    pytest.main([str(folder), "--collect-only", "-q", "-p", "no:cacheprovider", "-c", str(course.CHECKS / "pytest.ini")],
+                plugins=[titles])
+    repeated = [key for key, n in collections.Counter(titles.seen).items() if n > 1]
+    assert titles.seen and repeated == []
