@@ -2,13 +2,17 @@
 
   python -m autograder release [ID ...]
       regenerate exercises/<id>/ from solutions/<id>/ through nbgrader (all assignments by default)
-  python -m autograder grade ID SUBMISSIONS --out DIR [--workers N] [--db URL]
+  python -m autograder grade ID SUBMISSIONS --out DIR [--workers N] [--db URL] [--lms canvas]
       grade SUBMISSIONS/<student_id>/<ID>.ipynb; write the gradebook (DIR/gradebook.db unless --db),
-      DIR/grades.csv and DIR/feedback/<student_id>/<ID>.html; exit 0 when every submission got a grade,
-      1 when a grade could not be made or written, 130 when stopped with Ctrl-C (rerun to resume).
+      DIR/grades.csv, DIR/feedback/<student_id>/<ID>.html and the class report DIR/report.html (with
+      --lms canvas also DIR/grades-canvas.csv, for Canvas's gradebook import); exit 0 when every
+      submission got a grade, 1 when a grade could not be made or written, 130 when stopped with Ctrl-C
+      (rerun to resume).
       A rerun into the same DIR grades only what changed (--regrade: everything), so a run that
       was stopped resumes where it stopped. Student code runs in a bubblewrap sandbox; without one the command refuses unless
       --unsafe-no-sandbox is given.
+  python -m autograder report ID --out DIR [--lms canvas]
+      write DIR/report.html (and DIR/grades-canvas.csv) again from what `grade` left in DIR
 """
 from __future__ import annotations
 
@@ -41,6 +45,12 @@ def main(argv=None) -> int:
                        help="grade every submission again, even those unchanged since the last run into DIR")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run student code without bubblewrap isolation (only for code you trust)")
+    report = commands.add_parser("report", help="write the class report of a graded folder again")
+    report.add_argument("assignment", metavar="ID")
+    report.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder `grade` wrote")
+    for command in (grade, report):
+        command.add_argument("--lms", choices=["canvas"],
+                             help="also write DIR/grades-<LMS>.csv for that learning platform's gradebook import")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -50,14 +60,21 @@ def main(argv=None) -> int:
             print(f"released {path.relative_to(course.REPO)}")
         return 0
 
-    from .grade import grade_folder
     course.source_notebook(args.assignment)  # a clear error for an unknown id, before any work
+    if args.command == "report":
+        from .report import write_class_files
+        for path in write_class_files(args.assignment, args.out, args.lms):
+            print(f"wrote {path}")
+        return 0
+
+    from .grade import grade_folder
     results, problems = grade_folder(args.assignment, args.submissions, args.out, max(1, args.workers), args.db,
                                     sandboxed=not args.unsafe_no_sandbox, cell_timeout=args.cell_timeout,
-                                    call_timeout=args.call_timeout, regrade=args.regrade)
+                                    call_timeout=args.call_timeout, regrade=args.regrade, lms=args.lms)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    print(f"graded {len(results)} submissions: {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}")
+    print(f"graded {len(results)} submissions: {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}, "
+          f"class report {args.out / 'report.html'}")
     from .proxy import STOPPING
     return 130 if STOPPING.is_set() else 1 if problems else 0
 

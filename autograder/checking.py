@@ -20,6 +20,11 @@ from .proxy import StudentCallError
 RTOL, ATOL = 1e-10, 1e-12
 RTOL32, ATOL32 = 1e-5, 1e-6
 
+# A hidden check's weight, `@pytest.mark.cell(grade_id, weight=FORMULA)`: its share of its test cell's points goes
+# by how bad the fault it catches is (the rule, with examples, is in README's "How a grade is made").
+FORMULA = 3  # a wrong result: values, gradients, nan/inf/warnings where overflow threatens, a crash
+DETAIL = 1   # a right result, a detail of its contract wrong: dtype, an unusual shape, an option, a changed input
+
 
 class CheckFailure(AssertionError):
     """A failed hidden check, with a message written for the student."""

@@ -4,7 +4,8 @@ Each `SUBMISSIONS/<student_id>/<assignment>.ipynb` goes through grading_steps.ST
 exchange records are taken into nbgrader's course folder; nbgrader executes and records it while the hidden
 checks in checks/<assignment>/ call the student's functions in a separate worker process; each test cell
 scores its points times the weighted share of its checks passed (scoring.py), and that score replaces
-nbgrader's all-or-nothing one in the gradebook; a feedback page is written. Then grades.csv.
+nbgrader's all-or-nothing one in the gradebook; a feedback page is written. Then grades.csv and the class
+report (report.py), and with `--lms canvas` the file for Canvas's gradebook import.
 A submission that cannot be read, executed or checked gets zero where due and a reason; the run goes on
 with the next one. A rerun into the same folder reuses the grades that nothing has changed since (cache.py).
 """
@@ -17,6 +18,7 @@ import multiprocessing
 import os
 import re
 import signal
+import traceback
 from pathlib import Path
 
 from tqdm import tqdm
@@ -46,6 +48,8 @@ def grade_or_reuse(run: GradingRun, student_id: str, path: Path, regrade: bool =
     grade = grade_submission(run, student_id, path)
     if grade is not None and grade.recorded and not grade.grader_failed:
         cache.save_grade(result, grade, run.fingerprint, digest)
+    elif grade is not None:
+        result.unlink(missing_ok=True)  # an earlier run's grade no longer stands: the report must not show it
     return grade
 
 
@@ -97,9 +101,10 @@ def find_submissions(assignment: str, submissions: Path) -> tuple[list, list]:
 
 def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1, db_url: str | None = None,
                  sandboxed: bool = True, cell_timeout: float = course.CELL_TIMEOUT_S,
-                 call_timeout: float = course.CALL_TIMEOUT_S, regrade: bool = False
+                 call_timeout: float = course.CALL_TIMEOUT_S, regrade: bool = False, lms: str | None = None
                  ) -> tuple[list[StudentGrade], list[str]]:
-    """Grade every submission in `submissions`; write grades.csv and feedback into `out`."""
+    """Grade every submission in `submissions`; write grades.csv, feedback and report.html into `out` (and the
+    gradebook file of `lms`, "canvas", when given)."""
     if submissions.resolve().is_relative_to(out.resolve()):
         raise SystemExit(f"refusing to grade: {submissions} is inside the output folder {out}, which the grader "
                          "rewrites; collect the submissions elsewhere")
@@ -151,6 +156,12 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     problems += [f"{g.student_id}'s grade could not be written to the gradebook (see the log above)"
                  for g in results if not g.recorded]
     write_csv(results, out / "grades.csv")
+    try:
+        from .report import write_class_files  # here: matplotlib stays out of the grading workers
+        write_class_files(assignment, out, lms)
+    except Exception as exc:  # the grades stand without their report
+        log.error("the class report could not be written: %s", traceback.format_exc())
+        problems.append(f"the class report could not be written ({type(exc).__name__}); see the log above")
     if STOPPING.is_set():
         problems.append(f"stopped: {len(results)} of {len(found)} submissions graded (grades.csv lists those); "
                         "run the same command again to grade the rest")

@@ -8,16 +8,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Every test file belongs to one layer (a marker of the same name: `pytest -m unit`).
 LAYERS = {
-    "unit": ["test_codec.py", "test_checks_structure.py", "test_worker_protocol.py", "test_settings.py", "test_sandbox.py", "test_grade_cache.py",
-             "test_probes.py", "test_assignments.py", "test_library_has_no_answers.py", "test_gpu.py",
+    "unit": ["test_codec.py", "test_worker_protocol.py", "test_sandbox.py", "test_settings.py", "test_grade_cache.py",
+             "test_probes.py", "test_checks_structure.py", "test_library_has_no_answers.py", "test_gpu.py",
              "test_layers.py"],
-    "checks": ["test_hidden_checks.py", "test_hidden_checks_isolation.py", "test_visible_tests.py", "test_hidden_checks_activations.py", "test_hidden_checks_backprop.py",
-               "test_hidden_checks_derivatives.py", "test_hidden_checks_neuron.py", "test_hidden_checks_nonfinite.py",
-               "test_hidden_checks_lab_autograd.py", "test_hidden_checks_lab_dying_relu.py",
-               "test_hidden_checks_lab_gradient_flow.py", "test_hidden_checks_lab_shootout.py",
-               "test_hidden_checks_lab_speed.py"],
-    "grading": ["test_grading.py", "test_attacks.py", "test_stopping.py", "test_postgres_gradebook.py",
-                "test_nbgrader_cycle.py", "test_release.py"],
+    "checks": ["test_hidden_checks.py", "test_hidden_checks_isolation.py", "test_visible_tests.py", "test_check_weights.py",
+               "test_hidden_checks_activations.py", "test_hidden_checks_backprop.py", "test_hidden_checks_derivatives.py",
+               "test_hidden_checks_neuron.py", "test_hidden_checks_nonfinite.py", "test_hidden_checks_lab_autograd.py",
+               "test_hidden_checks_lab_dying_relu.py", "test_hidden_checks_lab_gradient_flow.py",
+               "test_hidden_checks_lab_shootout.py", "test_hidden_checks_lab_speed.py"],
+    "grading": ["test_release.py", "test_assignments.py", "test_grading.py", "test_report.py", "test_attacks.py",
+                "test_stopping.py", "test_postgres_gradebook.py", "test_nbgrader_cycle.py"],
     "book": ["test_book.py", "test_book_content.py", "test_labs_run.py", "test_student_kit.py", "test_wheel.py"],
 }
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
@@ -25,11 +25,12 @@ LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
 # `make test` runs the suite in two processes (pytest-xdist, --dist loadgroup). A file's tests stay in one
 # process, so that its expensive module fixtures (a book build, a graded class, a student's environment) are
 # made once; the tests of these files, independent and many, are spread over both.
-SPREAD = {"test_hidden_checks_isolation.py", "test_hidden_checks_activations.py", "test_hidden_checks_backprop.py",
-          "test_hidden_checks_derivatives.py", "test_hidden_checks_neuron.py", "test_hidden_checks_lab_autograd.py",
-          "test_hidden_checks_lab_dying_relu.py", "test_hidden_checks_lab_gradient_flow.py",
-          "test_hidden_checks_lab_shootout.py", "test_hidden_checks_lab_speed.py", "test_release.py",
-          "test_library_has_no_answers.py", "test_visible_tests.py", "test_worker_protocol.py"}
+SPREAD = {"test_hidden_checks_isolation.py", "test_visible_tests.py", "test_hidden_checks_activations.py",
+          "test_hidden_checks_backprop.py", "test_hidden_checks_derivatives.py", "test_hidden_checks_neuron.py",
+          "test_hidden_checks_lab_autograd.py", "test_hidden_checks_lab_dying_relu.py",
+          "test_hidden_checks_lab_gradient_flow.py", "test_hidden_checks_lab_shootout.py",
+          "test_hidden_checks_lab_speed.py", "test_release.py", "test_assignments.py", "test_library_has_no_answers.py",
+          "test_worker_protocol.py"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups

@@ -69,13 +69,15 @@ class Titles:
     def pytest_collection_finish(self, session):
         from autograder.runner import check_title
         self.seen = [(item.get_closest_marker("cell").args[0], check_title(item)) for item in session.items]
+        self.undeclared = [item.nodeid for item in session.items if "weight" not in item.get_closest_marker("cell").kwargs]
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
-def test_no_two_checks_of_a_cell_share_a_title(folder):
+def test_no_two_checks_of_a_cell_share_a_title_and_each_declares_its_weight(folder):
     import collections
     titles = Titles()
     pytest.main([str(folder), "--collect-only", "-q", "-p", "no:cacheprovider", "-c", str(course.CHECKS / "pytest.ini")],
                 plugins=[titles])
     repeated = [key for key, n in collections.Counter(titles.seen).items() if n > 1]
     assert titles.seen and repeated == []
+    assert titles.undeclared == [], "every check declares its weight (checking.FORMULA or checking.DETAIL)"

@@ -24,6 +24,7 @@ NOT_GRADING = {
     "grades_csv.py": "grades.csv, written anew on every run",
     "kit.py": "the students' course kit",
     "release.py": "releasing exercises",
+    "report.py": "the class report, written anew on every run",
 }
 
 

@@ -1,6 +1,9 @@
 """The hidden checks of `lab_speed` pass every correct implementation and fail realistic wrong ones."""
+import functools
+
 import pytest
 
+from autograder.checking import DETAIL, FORMULA
 from helpers import failed_checks, hidden_results, solution, with_answer, with_answers
 
 ASSIGNMENT = "lab_speed"
@@ -46,6 +49,10 @@ def passes(*kernels):
 
 
 ITEMSIZE = "(dtype.itemsize if isinstance(dtype, torch.dtype) else np.dtype(dtype).itemsize)"
+# a table of the four float dtypes the text names as examples, torch and numpy: the contract is any dtype
+FOUR_FLOATS = ("{torch.float32: 4, torch.float16: 2, torch.bfloat16: 2, torch.float64: 8, np.dtype('float32'): 4, "
+               "np.dtype('float16'): 2, np.dtype('float64'): 8}[dtype if isinstance(dtype, torch.dtype) "
+               "else np.dtype(dtype)]")
 
 
 # (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
@@ -59,6 +66,8 @@ WRONG = [
      {"test_traffic_is_exact_beyond_two_to_the_31_elements"}),  # int32 wraps (numpy < 2 on Windows does this silently)
     ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize="torch.empty(0, dtype=dtype).element_size()"),
      {"test_traffic_accepts_numpy_dtypes"}),  # torch dtypes only
+    ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize=FOUR_FLOATS),  # KeyError for int8, bool, complex64
+     {"test_traffic_uses_the_element_size_of_each_torch_dtype", "test_traffic_accepts_numpy_dtypes"}),
     ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize="4"),  # float32 assumed
      {"test_traffic_uses_the_element_size_of_each_torch_dtype", "test_traffic_accepts_numpy_dtypes"}),
     ("elementwise_traffic", traffic("float(numel) * itemsize * (n_inputs + n_outputs)"),
@@ -96,6 +105,8 @@ WRONG = [
      PAIR_CHECKS),  # counts the bias as a full tensor: 5 passes
     ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", "4 * numel * 4"),
      {"test_pair_uses_the_element_size_of_each_dtype"}),
+    ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", f"4 * numel * {FOUR_FLOATS}"),
+     {"test_pair_uses_the_element_size_of_each_dtype"}),
     ("fused_bias_activation_traffic",
      pair("fused_bias_activation_traffic", "unfused_bias_activation_traffic(numel, dtype)"),
      PAIR_CHECKS | {"test_fusing_halves_the_traffic"}),  # fusing counted as 4 passes
@@ -104,6 +115,8 @@ WRONG = [
     ("fused_bias_activation_traffic",
      pair("fused_bias_activation_traffic", "unfused_bias_activation_traffic(numel, dtype) / 2"),
      {"test_pair_returns_a_python_int"}),
+    ("fused_bias_activation_traffic", pair("fused_bias_activation_traffic", f"2 * numel * {FOUR_FLOATS}"),
+     {"test_pair_uses_the_element_size_of_each_dtype"}),
 ]
 
 
@@ -161,3 +174,42 @@ RIGHT = [
 def test_a_different_correct_implementation_gets_full_marks(sources):
     results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT)
     assert {cell: failed_checks(results, cell) for cell in results if failed_checks(results, cell)} == {}
+
+
+# The notebook's text followed word for word: "a torch dtype knows it as `dtype.itemsize`; for a numpy dtype use
+# `np.dtype(dtype).itemsize`; `isinstance(dtype, torch.dtype)` tells the two apart", nothing converted to int,
+# the pairs counted as the text's passes, the two functions as the text's formulas.
+AS_THE_TEXT_SAYS = {
+    "elementwise_traffic": "def elementwise_traffic(numel, dtype, n_inputs=1, n_outputs=1):\n"
+                           "    if isinstance(dtype, torch.dtype):\n        element_size = dtype.itemsize\n"
+                           "    else:\n        element_size = np.dtype(dtype).itemsize\n"
+                           "    return numel * element_size * (n_inputs + n_outputs)\n",
+    "achieved_gbps": gbps("nbytes / seconds / 1e9"),
+    "fraction_of_peak": fraction("achieved / peak"),
+    "unfused_bias_activation_traffic": pair("unfused_bias_activation_traffic", passes((1, 1), (1, 1))),
+    "fused_bias_activation_traffic": pair("fused_bias_activation_traffic", passes((1, 1)))}
+# The severity rule: a wrong formula (wrong bytes or values, a crash on a valid input, nan) weighs FORMULA, a
+# contract detail (the return type, ValueError for a bad argument) DETAIL.
+DETAIL_CHECKS = {"test_traffic_returns_a_python_int", "test_pair_returns_a_python_int", "test_gbps_returns_a_float",
+                 "test_fraction_returns_a_float", "test_gbps_rejects_a_time_that_is_not_positive",
+                 "test_fraction_rejects_a_peak_that_is_not_positive"}
+
+
+@functools.lru_cache(maxsize=None)
+def results_as_the_text_says():
+    return hidden_results(with_answers(solution(ASSIGNMENT), AS_THE_TEXT_SAYS), ASSIGNMENT)
+
+
+@pytest.mark.slow
+def test_the_implementation_the_notebook_describes_gets_full_marks():
+    results = results_as_the_text_says()
+    assert {cell: failed_checks(results, cell) for cell in results if failed_checks(results, cell)} == {}
+    assert set(results) == {f"test_{grade_id}" for grade_id in AS_THE_TEXT_SAYS}
+
+
+@pytest.mark.slow
+def test_a_wrong_formula_weighs_more_than_a_contract_detail():
+    weights = {r.nodeid.split("::")[-1].split("[")[0]: r.weight for cell in results_as_the_text_says().values()
+               for r in cell}
+    assert DETAIL_CHECKS <= set(weights)
+    assert {name: w for name, w in weights.items() if w != (DETAIL if name in DETAIL_CHECKS else FORMULA)} == {}

@@ -9,8 +9,9 @@ repository on sys.path, no user-level Jupyter settings (a temporary HOME). The l
 grader uses (`--quick`, ACTLAB_SIZE=smoke).
 
 Installing PyTorch and JupyterLab takes minutes, so the environment is made once per set of inputs (the
-wheel's dependencies, requirements.txt, this Python) and kept in .venv/student-env-<digest>/; each run
-installs the kit's freshly built wheel into it again. A change of any input makes a new one from scratch.
+wheel's dependencies, requirements.txt, this Python) and kept outside the repository, in
+~/.cache/activation-functions/student-env-<digest>/; each run installs the kit's freshly built wheel into it
+again. A change of any input makes a new one from scratch.
 """
 import hashlib
 import os
@@ -60,7 +61,9 @@ def student_environment() -> Path:
     digest = hashlib.sha256(sys.version.encode())
     for name in ("requirements.txt", "pyproject.toml"):
         digest.update((course.REPO / name).read_bytes())
-    home = Path(sys.prefix) if sys.prefix != sys.base_prefix else Path(tempfile.gettempdir())
+    # outside the repository, which a student's environment must not see
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "activation-functions"
+    home.mkdir(parents=True, exist_ok=True)
     venv = home / f"student-env-{digest.hexdigest()[:16]}"
     if (venv / "complete").exists():
         return venv

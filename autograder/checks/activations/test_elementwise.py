@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from autograder.checking import (ATOL32, RTOL32, assert_close, assert_dtype, assert_no_warnings, assert_raises,
-                                assert_shape, assert_unchanged)
+from autograder.checking import (ATOL32, DETAIL, FORMULA, RTOL32, assert_close, assert_dtype, assert_no_warnings,
+                                assert_raises, assert_shape, assert_unchanged)
 
 from .references import elementwise as reference
 
@@ -20,20 +20,20 @@ def random_inputs(seed=0, size=300):
     return np.concatenate([rng.normal(0.0, 4.0, size), EDGES])
 
 
-def for_each(names):
-    """Parametrize a check over functions, each case backing the test cell of its function."""
-    return pytest.mark.parametrize("name", [pytest.param(n, id=n, marks=pytest.mark.cell(f"test_{n}"))
+def for_each(names, weight):
+    """Parametrize a check of the given weight over functions, each case backing the test cell of its function."""
+    return pytest.mark.parametrize("name", [pytest.param(n, id=n, marks=pytest.mark.cell(f"test_{n}", weight=weight))
                                             for n in names])
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, FORMULA)
 def test_values_match_pytorch_in_float64(student, name):
     """returns the right values for random and edge inputs (float64)"""
     x = random_inputs()
     assert_close(getattr(student, name)(x), reference(name, x), name)
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, DETAIL)
 def test_float32_input_gives_float32_output(student, name):
     """keeps float32 input as float32, with float32 accuracy"""
     x = random_inputs(seed=1).astype(np.float32)
@@ -42,7 +42,7 @@ def test_float32_input_gives_float32_output(student, name):
     assert_close(y, reference(name, x), name, rtol=RTOL32, atol=ATOL32)
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, DETAIL)
 def test_zero_dimensional_input(student, name):
     """works on a 0-d array (a single number) and returns a 0-d result"""
     x = np.array(-1.5)
@@ -51,7 +51,7 @@ def test_zero_dimensional_input(student, name):
     assert_close(y, reference(name, x), name)
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, DETAIL)
 def test_shapes_are_kept_for_nd_and_empty_input(student, name):
     """returns the input's shape for 2-d, 3-d and empty arrays"""
     rng = np.random.default_rng(2)
@@ -60,7 +60,7 @@ def test_shapes_are_kept_for_nd_and_empty_input(student, name):
         assert_close(getattr(student, name)(x), reference(name, x), f"{name} on shape {shape}")
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, DETAIL)
 def test_input_is_not_modified(student, name):
     """does not change its input array"""
     x = random_inputs(seed=3)
@@ -68,7 +68,7 @@ def test_input_is_not_modified(student, name):
     assert_unchanged(x, result.args_after[0], name)
 
 
-@for_each(STABLE)
+@for_each(STABLE, FORMULA)
 def test_large_inputs_are_finite_and_warning_free(student, name):
     """stays finite and correct, with no overflow warning, for |x| up to 1e4"""
     for x in (LARGE, LARGE.astype(np.float32)):
@@ -85,7 +85,8 @@ KEYWORDS = [("leaky_relu", {"alpha": 0.2}), ("leaky_relu", {"alpha": 0.0}), ("el
 
 
 @pytest.mark.parametrize("name, kwargs", [
-    pytest.param(n, k, id=f"{n}-{next(iter(k.values()))}", marks=pytest.mark.cell(f"test_{n}")) for n, k in KEYWORDS])
+    pytest.param(n, k, id=f"{n}-{next(iter(k.values()))}", marks=pytest.mark.cell(f"test_{n}", weight=DETAIL))
+    for n, k in KEYWORDS])
 def test_keyword_arguments_are_honoured(student, name, kwargs):
     """uses the keyword argument it is given"""
     x = random_inputs(seed=4)
@@ -93,17 +94,18 @@ def test_keyword_arguments_are_honoured(student, name, kwargs):
     assert_close(getattr(student, name)(x, **kwargs), reference(name, x, **kwargs), label)
 
 
-@pytest.mark.cell("test_gelu")
+@pytest.mark.cell("test_gelu", weight=DETAIL)
 def test_gelu_rejects_an_unknown_approximation(student):
     """raises ValueError for an unknown value of approximate"""
     assert_raises(lambda: student.gelu(np.ones(3), approximate="sigmoid"), "gelu with approximate='sigmoid'")
 
 
 # PReLU takes an array of slopes, one per channel of the last axis.
-PRELU = pytest.mark.cell("test_prelu")
+PRELU_FORMULA = pytest.mark.cell("test_prelu", weight=FORMULA)
+PRELU_DETAIL = pytest.mark.cell("test_prelu", weight=DETAIL)
 
 
-@PRELU
+@PRELU_FORMULA
 def test_prelu_values_with_one_slope_per_channel(student):
     """applies alpha[j] to the negative inputs of channel j (the last axis)"""
     rng = np.random.default_rng(5)
@@ -111,7 +113,7 @@ def test_prelu_values_with_one_slope_per_channel(student):
     assert_close(student.prelu(x, alpha), reference("prelu", x, alpha=alpha), "prelu")
 
 
-@PRELU
+@PRELU_DETAIL
 def test_prelu_scalar_slope_and_shapes(student):
     """takes a scalar alpha, and keeps 0-d, 1-d, 3-d and empty shapes"""
     rng = np.random.default_rng(6)
@@ -123,7 +125,7 @@ def test_prelu_scalar_slope_and_shapes(student):
     assert_close(student.prelu(x, alpha), reference("prelu", x, alpha=alpha), "prelu on a 3-d input")
 
 
-@PRELU
+@PRELU_DETAIL
 def test_prelu_float32(student):
     """keeps float32 input as float32"""
     x = random_inputs(seed=7).astype(np.float32).reshape(-1, 2)
@@ -133,7 +135,7 @@ def test_prelu_float32(student):
     assert_close(y, reference("prelu", x, alpha=alpha), "prelu", rtol=RTOL32, atol=ATOL32)
 
 
-@PRELU
+@PRELU_DETAIL
 def test_prelu_input_is_not_modified(student):
     """does not change x or alpha"""
     x, alpha = random_inputs(seed=8).reshape(-1, 2), np.array([0.1, 0.3])

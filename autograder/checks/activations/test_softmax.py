@@ -2,13 +2,15 @@
 import numpy as np
 import pytest
 
-from autograder.checking import (RTOL32, ATOL32, CheckFailure, assert_close, assert_dtype, assert_no_warnings,
-                                 assert_unchanged)
+from autograder.checking import (RTOL32, ATOL32, DETAIL, FORMULA, CheckFailure, assert_close, assert_dtype,
+                                 assert_no_warnings, assert_unchanged)
 
 from .references import log_softmax as ref_log_softmax, softmax as ref_softmax
 
-SOFTMAX = pytest.mark.cell("test_softmax")
-LOG_SOFTMAX = pytest.mark.cell("test_log_softmax")
+SOFTMAX_FORMULA = pytest.mark.cell("test_softmax", weight=FORMULA)
+SOFTMAX_DETAIL = pytest.mark.cell("test_softmax", weight=DETAIL)
+LOG_SOFTMAX_FORMULA = pytest.mark.cell("test_log_softmax", weight=FORMULA)
+LOG_SOFTMAX_DETAIL = pytest.mark.cell("test_log_softmax", weight=DETAIL)
 LARGE = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [0.0, 1000.0, 999.0], [-710.0, 710.0, 0.0]])
 
 
@@ -16,14 +18,14 @@ def logits(shape, seed=0, scale=4.0):
     return np.random.default_rng(seed).normal(0.0, scale, shape)
 
 
-@SOFTMAX
+@SOFTMAX_FORMULA
 def test_softmax_values_along_the_last_axis(student):
     """returns the right probabilities along the last axis (the default)"""
     x = logits((40, 7))
     assert_close(student.softmax(x), ref_softmax(x), "softmax")
 
 
-@SOFTMAX
+@SOFTMAX_DETAIL
 def test_softmax_honours_axis(student):
     """normalises along the axis it is given"""
     x2, x3 = logits((6, 5), seed=1), logits((3, 4, 5), seed=2)
@@ -31,7 +33,7 @@ def test_softmax_honours_axis(student):
     assert_close(student.softmax(x3, axis=1), ref_softmax(x3, axis=1), "softmax with axis=1 on a 3-d input")
 
 
-@SOFTMAX
+@SOFTMAX_DETAIL
 def test_softmax_honours_temperature(student):
     """divides the inputs by temperature"""
     x = logits((10, 6), seed=3)
@@ -40,7 +42,7 @@ def test_softmax_honours_temperature(student):
                      f"softmax with temperature={temperature}")
 
 
-@SOFTMAX
+@SOFTMAX_FORMULA
 def test_softmax_is_a_distribution(student):
     """gives non-negative values that sum to 1 along the axis"""
     x = logits((20, 9), seed=4, scale=30.0)
@@ -50,7 +52,7 @@ def test_softmax_is_a_distribution(student):
             raise CheckFailure(f"softmax with axis={axis} does not sum to 1 along that axis")
 
 
-@SOFTMAX
+@SOFTMAX_FORMULA
 def test_softmax_is_shift_invariant_and_stable(student):
     """gives the same result when a constant is added, and stays finite without warnings for |x| up to 1e4"""
     x = logits((5, 4), seed=5)
@@ -62,7 +64,7 @@ def test_softmax_is_shift_invariant_and_stable(student):
                      **({} if big.dtype == np.float64 else {"rtol": RTOL32, "atol": ATOL32}))
 
 
-@SOFTMAX
+@SOFTMAX_DETAIL
 def test_softmax_float32_and_shapes(student):
     """keeps float32 as float32, and works on 1-d, 3-d and empty-batch inputs"""
     x = logits((8, 5), seed=6).astype(np.float32)
@@ -74,14 +76,14 @@ def test_softmax_float32_and_shapes(student):
         assert_close(student.softmax(x), ref_softmax(x), f"softmax on shape {shape}")
 
 
-@SOFTMAX
+@SOFTMAX_DETAIL
 def test_softmax_input_is_not_modified(student):
     """does not change its input array"""
     x = logits((6, 4), seed=8)
     assert_unchanged(x, student.call("softmax", x).args_after[0], "softmax")
 
 
-@LOG_SOFTMAX
+@LOG_SOFTMAX_FORMULA
 def test_log_softmax_values_and_axis(student):
     """returns the right values along the last axis and along the axis it is given"""
     x2, x3 = logits((30, 6), seed=9), logits((3, 4, 5), seed=10)
@@ -90,7 +92,7 @@ def test_log_softmax_values_and_axis(student):
     assert_close(student.log_softmax(x3, axis=1), ref_log_softmax(x3, axis=1), "log_softmax with axis=1")
 
 
-@LOG_SOFTMAX
+@LOG_SOFTMAX_FORMULA
 def test_log_softmax_is_finite_where_softmax_underflows(student):
     """stays finite and correct, with no warnings, where softmax underflows to 0 (|x| up to 1e4)"""
     for big in (LARGE, LARGE.astype(np.float32)):
@@ -102,7 +104,7 @@ def test_log_softmax_is_finite_where_softmax_underflows(student):
                      **({} if big.dtype == np.float64 else {"rtol": RTOL32, "atol": atol32}))
 
 
-@LOG_SOFTMAX
+@LOG_SOFTMAX_DETAIL
 def test_log_softmax_float32_and_shapes(student):
     """keeps float32 as float32, and works on 1-d, 3-d and empty-batch inputs"""
     x = logits((8, 5), seed=11).astype(np.float32)
@@ -114,7 +116,7 @@ def test_log_softmax_float32_and_shapes(student):
         assert_close(student.log_softmax(x), ref_log_softmax(x), f"log_softmax on shape {shape}")
 
 
-@LOG_SOFTMAX
+@LOG_SOFTMAX_DETAIL
 def test_log_softmax_input_is_not_modified(student):
     """does not change its input array"""
     x = logits((6, 4), seed=13)

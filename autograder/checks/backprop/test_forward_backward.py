@@ -2,21 +2,21 @@
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, as_layers, assert_close, assert_raises, assert_unchanged
+from autograder.checking import DETAIL, FORMULA, CheckFailure, as_layers, assert_close, assert_raises, assert_unchanged
 from autograder.codec import Kept
 
 from . import references as ref
 from .references import ACTIVATIONS, layer_shapes, random_net
 
-FORWARD = pytest.mark.cell("test_forward")
-BACKWARD = pytest.mark.cell("test_backward")
+FORWARD_DETAIL = pytest.mark.cell("test_forward", weight=DETAIL)
+BACKWARD_DETAIL = pytest.mark.cell("test_backward", weight=DETAIL)
 SIZES = [3, 5, 4, 2]  # every width different: a missing transpose cannot go unnoticed
 # Sums of a few products in another order: a correct implementation is this close to autograd.
 RTOL, ATOL = 1e-9, 1e-11
 
 
-def each_activation(cell):
-    return pytest.mark.parametrize("activation", [pytest.param(a, id=a, marks=pytest.mark.cell(cell))
+def each_activation(cell, weight):
+    return pytest.mark.parametrize("activation", [pytest.param(a, id=a, marks=pytest.mark.cell(cell, weight=weight))
                                                   for a in ACTIVATIONS])
 
 
@@ -42,7 +42,7 @@ def assert_grads_close(grads, expected, what, rtol=RTOL, atol=ATOL):
         assert_close(db, eb, f"{what}: db of layer {i}", rtol=rtol, atol=atol)
 
 
-@each_activation("test_forward")
+@each_activation("test_forward", FORMULA)
 def test_forward_logits_match_pytorch(student, activation):
     """returns the right logits, with the activation between layers and none after the last layer"""
     X, params, _ = random_net(SIZES, batch=6, seed=10)
@@ -50,7 +50,7 @@ def test_forward_logits_match_pytorch(student, activation):
     assert_close(logits, ref.pytorch_logits(X, params, activation), f"forward ({activation}): the logits", RTOL, ATOL)
 
 
-@FORWARD
+@FORWARD_DETAIL
 def test_forward_works_for_any_depth_and_batch(student):
     """works for one layer, for four layers and for a batch of one"""
     for sizes, batch, activation in [([4, 3], 5, "relu"), ([2, 6, 6, 6, 3], 7, "tanh"), ([3, 5, 4, 2], 1, "sigmoid")]:
@@ -60,7 +60,7 @@ def test_forward_works_for_any_depth_and_batch(student):
                      f"forward ({activation}) on sizes {sizes} with a batch of {batch}", RTOL, ATOL)
 
 
-@FORWARD
+@FORWARD_DETAIL
 def test_forward_does_not_modify_its_input(student):
     """does not change X"""
     X, params, _ = random_net(SIZES, batch=6, seed=12)
@@ -68,7 +68,7 @@ def test_forward_does_not_modify_its_input(student):
     assert_unchanged(X, result.args_after[0], "forward")
 
 
-@FORWARD
+@FORWARD_DETAIL
 def test_forward_rejects_an_unknown_activation(student):
     """raises ValueError for an activation other than 'identity', 'relu', 'tanh' and 'sigmoid'"""
     X, params, _ = random_net(SIZES, batch=2, seed=13)
@@ -76,7 +76,7 @@ def test_forward_rejects_an_unknown_activation(student):
                   "forward with activation 'softsign'")
 
 
-@each_activation("test_backward")
+@each_activation("test_backward", FORMULA)
 def test_backward_matches_pytorch_autograd(student, activation):
     """gives the same dW and db as PyTorch's autograd for a small network"""
     X, params, dlogits = random_net(SIZES, batch=6, seed=20)
@@ -84,7 +84,7 @@ def test_backward_matches_pytorch_autograd(student, activation):
     assert_grads_close(grads, ref.vjp(X, params, activation, dlogits), f"backward ({activation})")
 
 
-@each_activation("test_backward")
+@each_activation("test_backward", FORMULA)
 def test_backward_matches_centred_differences(student, activation):
     """agrees with centred differences of sum(logits * dlogits) computed by the grader"""
     X, params, dlogits = random_net(SIZES, batch=4, seed=21)
@@ -94,7 +94,7 @@ def test_backward_matches_centred_differences(student, activation):
                        f"backward ({activation}) against centred differences", rtol=1e-6, atol=1e-8)
 
 
-@BACKWARD
+@BACKWARD_DETAIL
 def test_backward_returns_one_pair_per_layer_with_the_params_shapes(student):
     """returns a list of (dW, db) in the order of params, dW shaped like W and db like b"""
     for sizes, batch in [([3, 5, 4, 2], 6), ([2, 7, 3], 1)]:
@@ -102,7 +102,7 @@ def test_backward_returns_one_pair_per_layer_with_the_params_shapes(student):
         student_backward(student, X, params, "tanh", dlogits)  # as_layers checks count, order and shapes
 
 
-@BACKWARD
+@BACKWARD_DETAIL
 def test_backward_works_for_any_depth_and_batch(student):
     """gives the right gradients for one layer, for four layers and for a batch of one"""
     for sizes, batch, activation in [([4, 3], 5, "relu"), ([2, 6, 6, 6, 3], 7, "tanh"), ([3, 5, 4, 2], 1, "sigmoid")]:
@@ -121,7 +121,7 @@ def assert_same_grads(grads, first, what):
             raise CheckFailure(f"{what}: the gradients of layer {i} changed")
 
 
-@BACKWARD
+@BACKWARD_DETAIL
 def test_backward_uses_the_cache_it_is_given(student):
     """uses the cache it is given, not whatever the last forward pass left behind"""
     X, params, dlogits = random_net(SIZES, batch=6, seed=24)
@@ -134,7 +134,7 @@ def test_backward_uses_the_cache_it_is_given(student):
     assert_same_grads(later, right_after, f"{what} (after another forward pass)")
 
 
-@BACKWARD
+@BACKWARD_DETAIL
 def test_backward_leaves_dlogits_and_the_cache_unchanged(student):
     """does not change dlogits or the cache: a second call gives the same gradients"""
     X, params, dlogits = random_net(SIZES, batch=6, seed=26)

@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, as_layers, assert_raises
+from autograder.checking import DETAIL, FORMULA, CheckFailure, as_layers, assert_raises
 
 from .references import layer_shapes
 
-INIT = pytest.mark.cell("test_init_params")
+INIT_FORMULA = pytest.mark.cell("test_init_params", weight=FORMULA)
+INIT_DETAIL = pytest.mark.cell("test_init_params", weight=DETAIL)
 # Large, non-square layers: on a square layer Xavier's 2 / (n_in + n_out) equals 1 / n_in.
 LARGE = [200, 800, 300]
 
@@ -25,7 +26,7 @@ def assert_variance(W, variance, what):
                            f"{abs(ratio - 1):.0%}; check the formula of the variance (which fan, which factor)")
 
 
-@INIT
+@INIT_DETAIL
 def test_init_params_returns_one_float64_pair_per_layer(student):
     """returns one pair (W, b) per layer, W of shape (n_in, n_out) and b of shape (n_out,), in float64"""
     for sizes, scheme in [([2, 16, 16, 3], "xavier"), ([5, 1], "he"), ([4, 7, 3], "he")]:
@@ -36,7 +37,7 @@ def test_init_params_returns_one_float64_pair_per_layer(student):
                 raise CheckFailure(f"init_params({sizes}, {scheme!r}) should return float64 arrays")
 
 
-@INIT
+@INIT_FORMULA
 def test_init_params_biases_are_zero(student):
     """starts every bias at zero"""
     for scheme in ("xavier", "he"):
@@ -45,7 +46,7 @@ def test_init_params_biases_are_zero(student):
                 raise CheckFailure(f"init_params(..., {scheme!r}): the bias of layer {i} is not all zeros")
 
 
-@INIT
+@INIT_DETAIL
 def test_init_params_is_reproducible_for_a_seed(student):
     """gives the same weights for the same seed and different weights for different seeds"""
     sizes = [4, 10, 3]
@@ -58,21 +59,21 @@ def test_init_params_is_reproducible_for_a_seed(student):
             raise CheckFailure(f"init_params with scheme {scheme!r} gave the same weights for different seeds")
 
 
-@INIT
+@INIT_FORMULA
 def test_xavier_variance_is_2_over_fan_in_plus_fan_out(student):
     """draws Xavier weights with variance 2 / (n_in + n_out)"""
     for W, _ in init(student, LARGE, "xavier", 2):
         assert_variance(W, 2 / (W.shape[0] + W.shape[1]), "init_params(..., 'xavier')")
 
 
-@INIT
+@INIT_FORMULA
 def test_he_variance_is_2_over_fan_in(student):
     """draws He weights with variance 2 / n_in"""
     for W, _ in init(student, LARGE, "he", 3):
         assert_variance(W, 2 / W.shape[0], "init_params(..., 'he')")
 
 
-@INIT
+@INIT_FORMULA
 def test_weights_are_normal_with_mean_zero(student):
     """draws the weights from a normal distribution with mean 0 (not a uniform one)"""
     for scheme, seed in (("xavier", 4), ("he", 5)):
@@ -87,7 +88,7 @@ def test_weights_are_normal_with_mean_zero(student):
                                    "(their tails are wrong); draw them with rng.normal")
 
 
-@INIT
+@INIT_DETAIL
 def test_init_params_rejects_an_unknown_scheme(student):
     """raises ValueError for a scheme other than 'xavier' and 'he'"""
     assert_raises(lambda: student.init_params([2, 3], "lecun", 0), "init_params with scheme 'lecun'")

@@ -2,11 +2,13 @@
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, assert_close, assert_no_warnings, assert_shape, assert_unchanged
+from autograder.checking import (DETAIL, FORMULA, CheckFailure, assert_close, assert_no_warnings, assert_shape,
+                                 assert_unchanged)
 
 from .references import cross_entropy
 
-LOSS = pytest.mark.cell("test_softmax_cross_entropy")
+LOSS_FORMULA = pytest.mark.cell("test_softmax_cross_entropy", weight=FORMULA)
+LOSS_DETAIL = pytest.mark.cell("test_softmax_cross_entropy", weight=DETAIL)
 LARGE = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [0.0, 1000.0, 999.0], [-710.0, 710.0, 0.0],
                   [1e4, 1e4 - 1.0, -1e4]])
 LARGE_Y = np.array([2, 0, 1, 0, 1])
@@ -28,7 +30,7 @@ def loss_and_grad(student, logits, y, what="softmax_cross_entropy"):
     return loss, dlogits, result
 
 
-@LOSS
+@LOSS_FORMULA
 def test_loss_matches_pytorch_cross_entropy(student):
     """returns the mean cross-entropy over the batch, as one number"""
     for shape, seed in [((20, 5), 30), ((7, 2), 31)]:
@@ -37,7 +39,7 @@ def test_loss_matches_pytorch_cross_entropy(student):
         assert_close(loss, cross_entropy(logits, y)[0], f"softmax_cross_entropy: the loss for a batch of {shape[0]}")
 
 
-@LOSS
+@LOSS_FORMULA
 def test_dlogits_matches_pytorch_autograd(student):
     """returns dlogits = (softmax - onehot) / batch, the gradient of the mean loss"""
     for shape, seed in [((20, 5), 32), ((7, 2), 33)]:
@@ -47,7 +49,7 @@ def test_dlogits_matches_pytorch_autograd(student):
                      f"softmax_cross_entropy: dlogits for a batch of {shape[0]}")
 
 
-@LOSS
+@LOSS_FORMULA
 def test_large_logits_are_finite_and_warning_free(student):
     """stays finite and correct, with no overflow warning, for logits as large as 1e4"""
     loss, dlogits, result = loss_and_grad(student, LARGE, LARGE_Y, "softmax_cross_entropy on logits as large as 1e4")
@@ -57,7 +59,7 @@ def test_large_logits_are_finite_and_warning_free(student):
     assert_close(dlogits, expected_dlogits, "softmax_cross_entropy on logits as large as 1e4: dlogits")
 
 
-@LOSS
+@LOSS_DETAIL
 def test_works_for_a_batch_of_one_and_many_classes(student):
     """works for a batch of one and for ten classes, with dlogits shaped like the logits"""
     for shape, seed in [((1, 4), 34), ((12, 10), 35), ((3, 1), 36)]:
@@ -69,7 +71,7 @@ def test_works_for_a_batch_of_one_and_many_classes(student):
         assert_close(dlogits, expected_dlogits, f"softmax_cross_entropy: dlogits for logits of shape {shape}")
 
 
-@LOSS
+@LOSS_DETAIL
 def test_inputs_are_not_modified(student):
     """does not change the logits or the labels"""
     logits, y = batch((9, 4), 37)

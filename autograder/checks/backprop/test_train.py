@@ -7,12 +7,13 @@ a `train` that returns parameters fitted once to the notebook's rings, or memori
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, as_layers, assert_close, assert_unchanged
+from autograder.checking import DETAIL, FORMULA, CheckFailure, as_layers, assert_close, assert_unchanged
 
 from . import references as ref
 from .references import layer_shapes
 
-TRAIN = pytest.mark.cell("test_train")
+TRAIN_FORMULA = pytest.mark.cell("test_train", weight=FORMULA)
+TRAIN_DETAIL = pytest.mark.cell("test_train", weight=DETAIL)
 # the reference reaches accuracy 1.0 on both draws for every seed (train seeds differ from the notebook's 0)
 SIZES, LR, EPOCHS = [2, 16, 16, 2], 0.5, 300
 TIMEOUT = 60  # seconds per call: training takes longer than the default limit allows
@@ -43,19 +44,19 @@ def assert_fits(student, params, activation, at_least):
                                f"correctly; at least {at_least:.0%} is due (is the update W -= lr * dW?)")
 
 
-@TRAIN
+@TRAIN_FORMULA
 def test_a_tanh_network_fits_the_circles(student):
     """trains a tanh network that classifies at least 95% of the circles correctly, and of a new draw of them"""
     assert_fits(student, train(student, "tanh", seed=10)[0], "tanh", 0.95)
 
 
-@TRAIN
+@TRAIN_FORMULA
 def test_a_relu_network_fits_the_circles(student):
     """trains a ReLU network that classifies at least 95% of the circles correctly, and of a new draw of them"""
     assert_fits(student, train(student, "relu", seed=11)[0], "relu", 0.95)
 
 
-@TRAIN
+@TRAIN_FORMULA
 def test_a_linear_network_cannot_fit_the_circles(student):
     """returns, for the identity activation, a linear network that stays at or below 75% on the circles"""
     params, _ = train(student, "identity", seed=12)  # finite: as_layers refuses nan and inf
@@ -66,7 +67,7 @@ def test_a_linear_network_cannot_fit_the_circles(student):
                            "rings correctly; no straight line does better than 75%")
 
 
-@TRAIN
+@TRAIN_DETAIL
 def test_train_starts_from_init_params_with_the_right_scheme(student):
     """with epochs=0, returns init_params(sizes, 'he' for relu else 'xavier', seed)"""
     for activation, scheme in [("relu", "he"), ("tanh", "xavier"), ("identity", "xavier")]:
@@ -78,7 +79,7 @@ def test_train_starts_from_init_params_with_the_right_scheme(student):
                                    f"seed) (layer {i} differs)")
 
 
-@TRAIN
+@TRAIN_FORMULA
 def test_train_takes_gradient_descent_steps_of_size_lr(student):
     """takes full-batch steps W -= lr * dW of the mean cross-entropy, with the lr it is given"""
     for activation, lr in [("tanh", 0.25), ("relu", 0.8)]:
@@ -92,7 +93,7 @@ def test_train_takes_gradient_descent_steps_of_size_lr(student):
             assert_close(b, eb, f"{what}: b of layer {i}", rtol=1e-8, atol=1e-10)
 
 
-@TRAIN
+@TRAIN_FORMULA
 def test_training_lowers_the_loss(student):
     """lowers the cross-entropy (computed by the grader) well below its value at the start"""
     start, _ = train(student, "tanh", epochs=0, seed=15)
@@ -104,7 +105,7 @@ def test_training_lowers_the_loss(student):
                            "it should fall to less than half")
 
 
-@TRAIN
+@TRAIN_DETAIL
 def test_train_is_reproducible_and_leaves_its_inputs_unchanged(student):
     """gives the same parameters for the same seed and others for another seed, and does not change X or y"""
     first, result = train(student, "relu", epochs=50, seed=16)

@@ -3,8 +3,8 @@ purity, stability and keywords."""
 import numpy as np
 import pytest
 
-from autograder.checking import (ATOL32, RTOL32, assert_close, assert_dtype, assert_no_warnings, assert_raises,
-                                assert_shape, assert_unchanged)
+from autograder.checking import (ATOL32, DETAIL, FORMULA, RTOL32, assert_close, assert_dtype, assert_no_warnings,
+                                assert_raises, assert_shape, assert_unchanged)
 
 from .references import expected_grad
 
@@ -21,10 +21,11 @@ def random_inputs(seed=0, size=300):
     return np.concatenate([rng.normal(0.0, 4.0, size), EDGES])
 
 
-def for_each(names):
-    """Parametrize a check over functions, each case backing the test cell of its function's derivative."""
-    return pytest.mark.parametrize("name", [pytest.param(n, id=n, marks=pytest.mark.cell(f"test_{n}_grad"))
-                                            for n in names])
+def for_each(names, weight):
+    """Parametrize a check of the given weight over functions, each case backing the test cell of its function's
+    derivative."""
+    return pytest.mark.parametrize("name", [
+        pytest.param(n, id=n, marks=pytest.mark.cell(f"test_{n}_grad", weight=weight)) for n in names])
 
 
 def assert_grad(actual, name, x, what, rtol=None, atol=None, **kwargs):
@@ -33,7 +34,7 @@ def assert_grad(actual, name, x, what, rtol=None, atol=None, **kwargs):
     assert_close(actual, expected_grad(name, actual, x, **kwargs), what, **tolerances)
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, FORMULA)
 def test_values_match_autograd_in_float64(student, name):
     """returns f'(x) as float64 for float64 random and edge inputs, matching torch.autograd"""
     x = random_inputs()
@@ -42,7 +43,7 @@ def test_values_match_autograd_in_float64(student, name):
     assert_grad(y, name, x, f"{name}_grad")
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, DETAIL)
 def test_float32_input_gives_float32_output(student, name):
     """keeps float32 input as float32, with float32 accuracy"""
     x = random_inputs(seed=1).astype(np.float32)
@@ -51,7 +52,7 @@ def test_float32_input_gives_float32_output(student, name):
     assert_grad(y, name, x, f"{name}_grad", rtol=RTOL32, atol=ATOL32)
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, DETAIL)
 def test_shapes_are_kept_for_0d_nd_and_empty_input(student, name):
     """returns the input's shape for 0-d, 2-d, 3-d and empty arrays"""
     rng = np.random.default_rng(2)
@@ -62,7 +63,7 @@ def test_shapes_are_kept_for_0d_nd_and_empty_input(student, name):
         assert_grad(y, name, x, f"{name}_grad on shape {shape}")
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, DETAIL)
 def test_input_is_not_modified(student, name):
     """does not change its input array"""
     x = random_inputs(seed=3)
@@ -70,7 +71,7 @@ def test_input_is_not_modified(student, name):
     assert_unchanged(x, result.args_after[0], f"{name}_grad")
 
 
-@for_each(ELEMENTWISE)
+@for_each(ELEMENTWISE, FORMULA)
 def test_large_inputs_are_finite_and_warning_free(student, name):
     """stays finite and correct, with no overflow or invalid-value warning, for |x| up to 1e4"""
     for x in (LARGE, LARGE.astype(np.float32)):
@@ -80,7 +81,7 @@ def test_large_inputs_are_finite_and_warning_free(student, name):
                     **({} if x.dtype == np.float64 else {"rtol": RTOL32, "atol": ATOL32}))
 
 
-@for_each(KINKED)
+@for_each(KINKED, FORMULA)
 def test_kink_value_is_between_the_one_sided_derivatives(student, name):
     """at the kink x = 0 returns a value the contract accepts (a one-sided derivative, or between them)"""
     x = np.array([-1e-12, -0.0, 0.0, 1e-12])
@@ -97,7 +98,7 @@ KEYWORDS = [("leaky_relu", {"alpha": 0.2}), ("leaky_relu", {"alpha": 0.0}), ("el
 
 
 @pytest.mark.parametrize("name, kwargs", [
-    pytest.param(n, k, id=f"{n}-{next(iter(k.values()))}", marks=pytest.mark.cell(f"test_{n}_grad"))
+    pytest.param(n, k, id=f"{n}-{next(iter(k.values()))}", marks=pytest.mark.cell(f"test_{n}_grad", weight=DETAIL))
     for n, k in KEYWORDS])
 def test_keyword_arguments_are_honoured(student, name, kwargs):
     """uses the keyword argument it is given"""
@@ -106,7 +107,7 @@ def test_keyword_arguments_are_honoured(student, name, kwargs):
     assert_grad(getattr(student, f"{name}_grad")(x, **kwargs), name, x, label, **kwargs)
 
 
-@pytest.mark.cell("test_gelu_grad")
+@pytest.mark.cell("test_gelu_grad", weight=DETAIL)
 def test_gelu_grad_tanh_form_is_float32_and_stable(student):
     """with approximate='tanh', keeps float32 and stays finite without warnings for |x| up to 1e4"""
     x32 = random_inputs(seed=5).astype(np.float32)
@@ -121,18 +122,19 @@ def test_gelu_grad_tanh_form_is_float32_and_stable(student):
                     approximate="tanh", **({} if x.dtype == np.float64 else {"rtol": RTOL32, "atol": ATOL32}))
 
 
-@pytest.mark.cell("test_gelu_grad")
+@pytest.mark.cell("test_gelu_grad", weight=DETAIL)
 def test_gelu_grad_rejects_an_unknown_approximation(student):
     """raises ValueError for an unknown value of approximate"""
     assert_raises(lambda: student.gelu_grad(np.ones(3), approximate="sigmoid"), "gelu_grad with approximate='sigmoid'")
 
 
 # PReLU takes an array of slopes, one per channel of the last axis.
-PRELU = pytest.mark.cell("test_prelu_grad")
+PRELU_FORMULA = pytest.mark.cell("test_prelu_grad", weight=FORMULA)
+PRELU_DETAIL = pytest.mark.cell("test_prelu_grad", weight=DETAIL)
 SLOPES = np.array([0.01, 0.1, 0.25, 0.9])
 
 
-@PRELU
+@PRELU_FORMULA
 def test_prelu_grad_values_with_one_slope_per_channel(student):
     """returns 1 for positive inputs and alpha[j] for negative inputs of channel j (the last axis)"""
     x = np.random.default_rng(6).normal(0.0, 3.0, (50, 4))
@@ -142,7 +144,7 @@ def test_prelu_grad_values_with_one_slope_per_channel(student):
     assert_grad(y, "prelu", x, "prelu_grad", alpha=SLOPES)
 
 
-@PRELU
+@PRELU_DETAIL
 def test_prelu_grad_scalar_slope_and_shapes(student):
     """takes a scalar alpha, and keeps 0-d, 1-d, 3-d and empty shapes"""
     rng = np.random.default_rng(7)
@@ -155,7 +157,7 @@ def test_prelu_grad_scalar_slope_and_shapes(student):
     assert_grad(student.prelu_grad(x, SLOPES), "prelu", x, "prelu_grad on a 3-d input", alpha=SLOPES)
 
 
-@PRELU
+@PRELU_DETAIL
 def test_prelu_grad_float32_and_large_inputs(student):
     """keeps float32 input as float32, and is warning-free for |x| up to 1e4"""
     x = random_inputs(seed=8).astype(np.float32).reshape(-1, 2)
@@ -169,7 +171,7 @@ def test_prelu_grad_float32_and_large_inputs(student):
                 alpha=np.array([0.1, 0.3]))
 
 
-@PRELU
+@PRELU_DETAIL
 def test_prelu_grad_input_is_not_modified(student):
     """does not change x or alpha"""
     x, alpha = random_inputs(seed=9).reshape(-1, 2), np.array([0.1, 0.3])

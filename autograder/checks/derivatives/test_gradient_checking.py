@@ -3,13 +3,16 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checking import assert_close, assert_dtype, assert_no_warnings, assert_shape, assert_unchanged
+from autograder.checking import (DETAIL, FORMULA, assert_close, assert_dtype, assert_no_warnings, assert_shape,
+                                 assert_unchanged)
 from autograder.codec import Function
 
 from .references import relative_error as ref_relative_error
 
-NUMERICAL_GRAD = pytest.mark.cell("test_numerical_grad")
-RELATIVE_ERROR = pytest.mark.cell("test_relative_error")
+NUMERICAL_GRAD_FORMULA = pytest.mark.cell("test_numerical_grad", weight=FORMULA)
+NUMERICAL_GRAD_DETAIL = pytest.mark.cell("test_numerical_grad", weight=DETAIL)
+RELATIVE_ERROR_FORMULA = pytest.mark.cell("test_relative_error", weight=FORMULA)
+RELATIVE_ERROR_DETAIL = pytest.mark.cell("test_relative_error", weight=DETAIL)
 
 # (what the student's numerical_grad is given, the same function in torch for the exact gradient, shape).
 # Their second derivatives are large, so with h = 1e-3 a forward difference is off by more than 1e-3
@@ -34,7 +37,7 @@ def inputs(shape, seed):
     return np.random.default_rng(seed).uniform(-3.0, 3.0, shape)
 
 
-@NUMERICAL_GRAD
+@NUMERICAL_GRAD_FORMULA
 def test_numerical_grad_is_a_centred_difference(student):
     """with h=1e-3 matches the exact gradient as closely as a centred difference does, on 1-d, 2-d and 3-d x"""
     for source, torch_f, shape in FUNCTIONS:
@@ -44,7 +47,7 @@ def test_numerical_grad_is_a_centred_difference(student):
                      rtol=0.0, atol=CENTRED_ATOL)
 
 
-@NUMERICAL_GRAD
+@NUMERICAL_GRAD_DETAIL
 def test_numerical_grad_uses_the_step_it_is_given(student):
     """uses the step h it is given (the centred difference of sum(x**3) is 3x**2 + h**2)"""
     x = inputs((3, 4), seed=5)
@@ -53,7 +56,7 @@ def test_numerical_grad_uses_the_step_it_is_given(student):
         assert_close(g, 3 * x**2 + h**2, f"numerical_grad of sum(x**3) with h={h}", rtol=0.0, atol=1e-9)
 
 
-@NUMERICAL_GRAD
+@NUMERICAL_GRAD_FORMULA
 def test_numerical_grad_default_step_is_small_and_centred(student):
     """with the default h=1e-5 matches the exact gradient within 1e-7"""
     source, torch_f, shape = FUNCTIONS[0]
@@ -62,7 +65,7 @@ def test_numerical_grad_default_step_is_small_and_centred(student):
                  "numerical_grad with the default h", rtol=0.0, atol=1e-7)
 
 
-@NUMERICAL_GRAD
+@NUMERICAL_GRAD_DETAIL
 def test_numerical_grad_leaves_x_unchanged_and_returns_float64(student):
     """leaves x as it was, and returns a float64 array of x's shape"""
     source, torch_f, _ = FUNCTIONS[2]
@@ -73,7 +76,7 @@ def test_numerical_grad_leaves_x_unchanged_and_returns_float64(student):
     assert_shape(result.value, x.shape, "numerical_grad")
 
 
-@NUMERICAL_GRAD
+@NUMERICAL_GRAD_DETAIL
 def test_numerical_grad_works_in_float64_for_float32_x(student):
     """computes in float64 when x is float32: returns float64 values as accurate as for float64 x"""
     source, torch_f, shape = FUNCTIONS[0]
@@ -95,14 +98,14 @@ def assert_relative_error(value, a, b, what):
     assert_close(value, ref_relative_error(a, b), what, rtol=1e-12, atol=0.0)
 
 
-@RELATIVE_ERROR
+@RELATIVE_ERROR_FORMULA
 def test_relative_error_known_values(student):
     """returns max |a - b| / max(|a|, |b|) as a single number on small known cases"""
     for a, b in KNOWN:
         assert_relative_error(student.relative_error(a, b), a, b, f"relative_error on arrays of shape {a.shape}")
 
 
-@RELATIVE_ERROR
+@RELATIVE_ERROR_FORMULA
 def test_relative_error_is_symmetric(student):
     """gives the same value for (a, b) and (b, a)"""
     rng = np.random.default_rng(9)
@@ -112,7 +115,7 @@ def test_relative_error_is_symmetric(student):
         assert_relative_error(student.relative_error(first, second), first, second, "relative_error")
 
 
-@RELATIVE_ERROR
+@RELATIVE_ERROR_FORMULA
 def test_relative_error_is_zero_for_equal_arrays_even_zeros(student):
     """is 0 for equal arrays, zeros included, with no nan and no divide warning"""
     rng = np.random.default_rng(10)
@@ -124,7 +127,7 @@ def test_relative_error_is_zero_for_equal_arrays_even_zeros(student):
         assert_relative_error(result.value, a, b, "relative_error on arrays with zeros")
 
 
-@RELATIVE_ERROR
+@RELATIVE_ERROR_FORMULA
 def test_relative_error_is_scale_invariant(student):
     """gives the same value when a and b are both multiplied by the same factor"""
     rng = np.random.default_rng(11)
@@ -135,7 +138,7 @@ def test_relative_error_is_scale_invariant(student):
                               f"relative_error of a and b times {scale:g}")
 
 
-@RELATIVE_ERROR
+@RELATIVE_ERROR_DETAIL
 def test_relative_error_on_nd_arrays(student):
     """works on 2-d and 3-d arrays, taking the maximum over every element"""
     rng = np.random.default_rng(12)
@@ -145,7 +148,7 @@ def test_relative_error_on_nd_arrays(student):
         assert_relative_error(student.relative_error(a, b), a, b, f"relative_error on shape {shape}")
 
 
-@RELATIVE_ERROR
+@RELATIVE_ERROR_DETAIL
 def test_relative_error_leaves_its_inputs_unchanged(student):
     """does not change a or b"""
     rng = np.random.default_rng(13)

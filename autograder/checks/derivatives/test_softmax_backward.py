@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 
-from autograder.checking import RTOL32, ATOL32, assert_close, assert_dtype, assert_unchanged
+from autograder.checking import RTOL32, ATOL32, DETAIL, FORMULA, assert_close, assert_dtype, assert_unchanged
 
 from .references import softmax, softmax_vjp_autograd, softmax_vjp_jacobian
 
-SOFTMAX_BACKWARD = pytest.mark.cell("test_softmax_backward")
+SOFTMAX_BACKWARD_FORMULA = pytest.mark.cell("test_softmax_backward", weight=FORMULA)
+SOFTMAX_BACKWARD_DETAIL = pytest.mark.cell("test_softmax_backward", weight=DETAIL)
 
 
 def problem(shape, axis=-1, seed=0, scale=3.0):
@@ -16,14 +17,14 @@ def problem(shape, axis=-1, seed=0, scale=3.0):
     return x, softmax(x, axis=axis), rng.normal(0.0, 1.0, shape)
 
 
-@SOFTMAX_BACKWARD
+@SOFTMAX_BACKWARD_FORMULA
 def test_matches_the_full_jacobian_along_the_last_axis(student):
     """returns J^T dout for each row, with J = diag(s) - s s^T, along the last axis (the default)"""
     _, s, dout = problem((30, 6))
     assert_close(student.softmax_backward(dout, s), softmax_vjp_jacobian(dout, s), "softmax_backward")
 
 
-@SOFTMAX_BACKWARD
+@SOFTMAX_BACKWARD_DETAIL
 def test_matches_autograd_along_the_last_axis_of_a_3d_array(student):
     """matches torch.autograd through torch.softmax along the last axis of a 3-d array, with axis=-1 and axis=2"""
     x, s, dout = problem((3, 4, 5), axis=-1, seed=1)
@@ -32,7 +33,7 @@ def test_matches_autograd_along_the_last_axis_of_a_3d_array(student):
     assert_close(student.softmax_backward(dout, s, axis=2), expected, "softmax_backward with axis=2")
 
 
-@SOFTMAX_BACKWARD
+@SOFTMAX_BACKWARD_DETAIL
 def test_honours_axis_0(student):
     """sums along the axis it is given: axis=0 of a 2-d array"""
     x, s, dout = problem((6, 5), axis=0, seed=2)
@@ -40,7 +41,7 @@ def test_honours_axis_0(student):
                  "softmax_backward with axis=0")
 
 
-@SOFTMAX_BACKWARD
+@SOFTMAX_BACKWARD_DETAIL
 def test_honours_a_middle_axis(student):
     """sums along the axis it is given: axis=1 of a 3-d array"""
     x, s, dout = problem((3, 4, 5), axis=1, seed=3)
@@ -48,7 +49,7 @@ def test_honours_a_middle_axis(student):
                  "softmax_backward with axis=1 on a 3-d input")
 
 
-@SOFTMAX_BACKWARD
+@SOFTMAX_BACKWARD_FORMULA
 def test_result_sums_to_zero_along_the_axis(student):
     """returns a gradient that sums to zero along the axis (adding a constant to x does not change softmax)"""
     for axis in (0, 1):
@@ -58,7 +59,7 @@ def test_result_sums_to_zero_along_the_axis(student):
                      f"the sum of softmax_backward's result along axis={axis}", atol=1e-12)
 
 
-@SOFTMAX_BACKWARD
+@SOFTMAX_BACKWARD_DETAIL
 def test_float32_1d_and_empty_batch(student):
     """keeps float32 as float32, and works on 1-d inputs and an empty batch"""
     x, s, dout = problem((8, 5), seed=5)
@@ -71,7 +72,7 @@ def test_float32_1d_and_empty_batch(student):
                      f"softmax_backward on shape {shape}")
 
 
-@SOFTMAX_BACKWARD
+@SOFTMAX_BACKWARD_DETAIL
 def test_inputs_are_not_modified(student):
     """does not change dout or s"""
     _, s, dout = problem((6, 4), seed=7)

@@ -8,44 +8,44 @@ process can change)."""
 import numpy as np
 import pytest
 
-from autograder.checking import (ATOL, ATOL32, RTOL, RTOL32, CheckFailure, assert_close, assert_dtype, assert_finite,
-                                 assert_shape)
+from autograder.checking import (ATOL, ATOL32, DETAIL, FORMULA, RTOL, RTOL32, CheckFailure, assert_close, assert_dtype,
+                                 assert_finite, assert_shape)
 
 from .hand_written import Notebook
 from .references import CLASSES, EDGES, extra_args, random_case, reference
 from .verdicts import assert_matches, call, called_directly, gradient_array, run, through_autograd
 
 
-def for_each_class():
-    return pytest.mark.parametrize("cls", [pytest.param(c, id=c, marks=pytest.mark.cell(f"test_{c}"))
+def for_each_class(weight):
+    return pytest.mark.parametrize("cls", [pytest.param(c, id=c, marks=pytest.mark.cell(f"test_{c}", weight=weight))
                                            for c in CLASSES])
 
 
-SWISH = pytest.mark.cell("test_SwishFunction")
+SWISH_DETAIL = pytest.mark.cell("test_SwishFunction", weight=DETAIL)
 
 
-@for_each_class()
+@for_each_class(FORMULA)
 def test_forward_values_match_pytorch_in_float64(student, cls):
     """forward returns PyTorch's values for random inputs (float64)"""
     x, g = random_case(0)
     assert_matches(student, cls, x, g, extra_args(cls), "on random float64 inputs", RTOL, ATOL, gradients=False)
 
 
-@for_each_class()
+@for_each_class(FORMULA)
 def test_gradients_match_pytorch_for_a_random_upstream_gradient(student, cls):
     """backward returns grad_output times the derivative, for a random upstream gradient (float64)"""
     x, g = random_case(1)
     assert_matches(student, cls, x, g, extra_args(cls), "for a random upstream gradient", RTOL, ATOL, values=False)
 
 
-@for_each_class()
+@for_each_class(FORMULA)
 def test_edge_inputs_in_float64(student, cls):
     """gives the right, finite values and gradients at 0, ±6, ±20, ±40 and ±1e4 (float64)"""
     g = np.random.default_rng(2).normal(0.0, 1.0, EDGES.shape)
     assert_matches(student, cls, EDGES, g, extra_args(cls), "at 0, ±6, ±20, ±40 and ±1e4", RTOL, ATOL)
 
 
-@for_each_class()
+@for_each_class(DETAIL)
 def test_float32_stays_float32(student, cls):
     """keeps float32 input as float32, in the output and in the gradient, with float32 accuracy"""
     x, g = random_case(3, dtype=np.float32)
@@ -54,7 +54,7 @@ def test_float32_stays_float32(student, cls):
         assert_dtype(array, np.float32, what)
 
 
-@for_each_class()
+@for_each_class(FORMULA)
 def test_huge_float32_inputs_stay_finite(student, cls):
     """stays finite, with the right values and gradients, for float32 inputs up to ±1e4"""
     x = np.array([1e4, -1e4, 3e3, -3e3, 100.0, -100.0, 40.0, -40.0, 20.0, -20.0, 0.0], dtype=np.float32)
@@ -67,7 +67,7 @@ def test_huge_float32_inputs_stay_finite(student, cls):
         assert_close(array, expected, f"{what} on large float32 inputs", RTOL32, ATOL32)
 
 
-@for_each_class()
+@for_each_class(DETAIL)
 def test_every_shape_from_0d_to_3d_and_empty(student, cls):
     """keeps the shape of 0-d, 1-d, 2-d, 3-d and empty inputs, for values and gradients"""
     for i, shape in enumerate([(), (7,), (3, 4), (2, 3, 4), (0,), (2, 0, 3)]):
@@ -77,7 +77,7 @@ def test_every_shape_from_0d_to_3d_and_empty(student, cls):
             assert_shape(array, shape, f"{what} on shape {shape}")
 
 
-@for_each_class()
+@for_each_class(FORMULA)
 def test_gradient_comes_from_your_backward(student, cls):
     """is a torch.autograd.Function called through apply: the gradient autograd gives x is the one its backward returns"""
     x, g = random_case(4, (9,))
@@ -94,7 +94,7 @@ def test_gradient_comes_from_your_backward(student, cls):
                            "write the class as a torch.autograd.Function and call it with .apply") from None
 
 
-@for_each_class()
+@for_each_class(FORMULA)
 def test_backward_is_written_by_hand(student, cls):
     """backward is written by hand: no autograd (autograd.grad, .backward(), torch.func, enable_grad) in the class or what it calls, and the right gradient with autograd switched off"""
     found = Notebook(student.cells).delegation(cls, checked_separately=CLASSES)
@@ -108,7 +108,7 @@ def test_backward_is_written_by_hand(student, cls):
     assert_close(gradient_array(gradient, what), reference(cls, x, g, extra_args(cls))[1], what, RTOL, ATOL)
 
 
-@for_each_class()
+@for_each_class(FORMULA)
 def test_two_calls_in_flight_do_not_interfere(student, cls):
     """keeps what backward needs on ctx: two outputs alive at once each get their own gradient"""
     (x1, g1), (x2, g2) = random_case(5, (8,)), random_case(6, (8,))
@@ -125,7 +125,7 @@ def test_two_calls_in_flight_do_not_interfere(student, cls):
 STEP, CHECK_RTOL, CHECK_ATOL = 1e-6, 1e-3, 1e-5
 
 
-@for_each_class()
+@for_each_class(FORMULA)
 def test_backward_agrees_with_centred_differences_of_forward(student, cls):
     """passes a gradient check in float64: the Jacobian from backward equals centred differences of forward, and PyTorch's"""
     x = np.random.default_rng(7).normal(0.0, 2.0, 6)
@@ -153,7 +153,7 @@ def as_matrix(rows, what):
         raise CheckFailure(f"{what}: expected one value per input, for each of 6 inputs") from None
 
 
-@for_each_class()
+@for_each_class(DETAIL)
 def test_does_not_modify_its_input(student, cls):
     """leaves its input tensor unchanged"""
     x = np.concatenate([random_case(8, (20,))[0], EDGES])
@@ -162,7 +162,7 @@ def test_does_not_modify_its_input(student, cls):
         raise CheckFailure(f"{cls}.apply changed its input tensor in place; compute on new tensors")
 
 
-@SWISH
+@SWISH_DETAIL
 def test_swish_honours_beta_in_forward_and_backward(student):
     """uses beta in the values and in the gradient, for beta = 0.5, 2, 3.7, -1 and 0"""
     x, g = random_case(20, (40,))
@@ -173,7 +173,7 @@ def test_swish_honours_beta_in_forward_and_backward(student):
                        RTOL, ATOL)
 
 
-@SWISH
+@SWISH_DETAIL
 def test_swish_with_beta_in_float32(student):
     """keeps float32 as float32, with float32 accuracy, for beta other than 1"""
     x, g = random_case(21, dtype=np.float32)

@@ -2,13 +2,15 @@
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, as_numbers_per_layer, assert_close, assert_list_of_python_floats
+from autograder.checking import (DETAIL, FORMULA, CheckFailure, as_numbers_per_layer, assert_close,
+                                 assert_list_of_python_floats)
 from autograder.proxy import Student
 
 from . import probes
 from . import references as ref
 
-DEAD = pytest.mark.cell("test_dead_fraction")
+DEAD_FORMULA = pytest.mark.cell("test_dead_fraction", weight=FORMULA)
+DEAD_DETAIL = pytest.mark.cell("test_dead_fraction", weight=DETAIL)
 ATOL = 1e-6  # fractions are multiples of 1 / width; a float32 mean is this close
 
 
@@ -36,7 +38,7 @@ def check_values(student, seed, config):
     assert_close(values, ref.reference_dead_fraction(seed, config), what(config), rtol=0.0, atol=ATOL)
 
 
-@DEAD
+@DEAD_FORMULA
 def test_counts_relu_units_killed_on_purpose(student):
     """counts the ReLU units killed on purpose in chosen hidden layers"""
     for seed, config in [(1, dict(depth=3, width=12, kill=[(0, 3), (2, 7)])),
@@ -45,7 +47,7 @@ def test_counts_relu_units_killed_on_purpose(student):
         check_values(student, seed, config)
 
 
-@DEAD
+@DEAD_FORMULA
 def test_layers_entirely_dead_and_entirely_alive(student):
     """gives 1 for a layer whose units are all dead and 0 for a layer with none dead"""
     for seed, config in [(4, dict(depth=3, width=10, kill=[(0, 10)])),
@@ -54,14 +56,14 @@ def test_layers_entirely_dead_and_entirely_alive(student):
         check_values(student, seed, config)
 
 
-@DEAD
+@DEAD_FORMULA
 def test_a_unit_that_is_zero_on_only_some_rows_is_alive(student):
     """counts a unit as dead only when it is off on every row, not on some"""
     for seed, config in [(7, dict(depth=3, width=24, batch=100)), (8, dict(depth=2, width=32, batch=64, kill=[(0, 4)]))]:
         check_values(student, seed, config)
 
 
-@pytest.mark.parametrize("activation", [pytest.param(a, id=a, marks=DEAD) for a in ["leaky_relu", "gelu"]])
+@pytest.mark.parametrize("activation", [pytest.param(a, id=a, marks=DEAD_FORMULA) for a in ["leaky_relu", "gelu"]])
 def test_negative_outputs_on_every_row_count_as_dead(student, activation):
     """counts a Leaky ReLU or GELU unit as dead when its output is <= 0 on every row"""
     for seed, config in [(9, dict(activation=activation, depth=3, width=10, kill=[(1, 4)])),
@@ -69,7 +71,7 @@ def test_negative_outputs_on_every_row_count_as_dead(student, activation):
         check_values(student, seed, config)
 
 
-@DEAD
+@DEAD_DETAIL
 def test_returns_a_list_of_python_floats_one_per_hidden_layer(student):
     """returns a list of Python floats, one per hidden layer and none for the output layer"""
     for seed, config in [(11, dict(depth=1)), (12, dict(depth=4, width=5)), (13, dict(depth=6, width=3))]:
@@ -78,7 +80,7 @@ def test_returns_a_list_of_python_floats_one_per_hidden_layer(student):
         assert_list_of_python_floats(results[0], "dead_fraction", ".item()")
 
 
-@DEAD
+@DEAD_DETAIL
 def test_hooks_are_removed_and_the_model_is_left_unchanged(student):
     """removes its hooks and leaves the model, and PyTorch's gradient mode, as they were: a training step afterwards gets the right gradients"""
     seed, config = 14, dict(depth=3, width=8, kill=[(1, 3)])
@@ -99,7 +101,7 @@ def test_hooks_are_removed_and_the_model_is_left_unchanged(student):
                      "(it should leave the model computing as before)", rtol=1e-9, atol=1e-12)
 
 
-@DEAD
+@DEAD_DETAIL
 def test_two_calls_give_the_same_result(student):
     """gives the same fractions when called twice on the same model and batch"""
     seed, config = 15, dict(depth=4, width=9, kill=[(0, 2), (2, 5)])
@@ -110,7 +112,7 @@ def test_two_calls_give_the_same_result(student):
                      f"{what(config)}, {call} call", rtol=0.0, atol=ATOL)
 
 
-@DEAD
+@DEAD_FORMULA
 def test_works_for_float32_and_for_a_batch_of_one(student):
     """works for a float32 network and for a batch of a single example"""
     for seed, config in [(16, dict(depth=3, width=16, kill=[(1, 6)], dtype="float32", batch=50)),

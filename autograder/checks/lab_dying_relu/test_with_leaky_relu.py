@@ -2,13 +2,14 @@
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, assert_close
+from autograder.checking import DETAIL, FORMULA, CheckFailure, assert_close
 from autograder.proxy import Student
 
 from . import probes
 from . import references as ref
 
-LEAKY = pytest.mark.cell("test_with_leaky_relu")
+LEAKY_FORMULA = pytest.mark.cell("test_with_leaky_relu", weight=FORMULA)
+LEAKY_DETAIL = pytest.mark.cell("test_with_leaky_relu", weight=DETAIL)
 RTOL, ATOL = 1e-12, 1e-14  # the same float64 operations in the same order
 
 
@@ -19,7 +20,7 @@ def student_copy(student, seed, alpha=None, kind="relu", change_copy=False):
                         _program=probes).value
 
 
-@pytest.mark.parametrize("alpha", [pytest.param(a, id=str(a), marks=LEAKY) for a in [0.1, 0.3]])
+@pytest.mark.parametrize("alpha", [pytest.param(a, id=str(a), marks=LEAKY_FORMULA) for a in [0.1, 0.3]])
 def test_the_copy_computes_the_leaky_relu_network(student, alpha):
     """gives a network that computes the same layers with Leaky ReLU of slope alpha instead of ReLU"""
     _, _, output, *_ = student_copy(student, 20, alpha)
@@ -27,7 +28,7 @@ def test_the_copy_computes_the_leaky_relu_network(student, alpha):
                  RTOL, ATOL)
 
 
-@LEAKY
+@LEAKY_FORMULA
 def test_alpha_defaults_to_0_01(student):
     """uses a slope of 0.01 when alpha is not given"""
     _, (types, slopes), output, *_ = student_copy(student, 21)
@@ -37,7 +38,7 @@ def test_alpha_defaults_to_0_01(student):
     assert_close(output, ref.reference_leaky_output(21, 0.01), "the output of with_leaky_relu(model)", RTOL, ATOL)
 
 
-@LEAKY
+@LEAKY_FORMULA
 def test_every_relu_and_only_relu_is_replaced(student):
     """replaces every nn.ReLU by nn.LeakyReLU(alpha) and keeps every other module (tanh, GELU, Linear)"""
     alpha = 0.2
@@ -66,14 +67,14 @@ def assert_original_unchanged(result, seed, kind, what):
     assert_close(output, expected_output, f"the original model's output{what}", RTOL, ATOL)
 
 
-@LEAKY
+@LEAKY_DETAIL
 def test_the_original_model_is_left_unchanged(student):
     """leaves the original model exactly as it was: its modules, weights and output"""
     for seed, kind in [(23, "relu"), (24, "mixed")]:
         assert_original_unchanged(student_copy(student, seed, 0.1, kind), seed, kind, "")
 
 
-@LEAKY
+@LEAKY_DETAIL
 def test_the_copy_has_parameters_of_its_own(student):
     """returns a copy with parameters of its own: changing (training) the copy leaves the original alone"""
     for seed, kind in [(25, "relu"), (26, "mixed")]:

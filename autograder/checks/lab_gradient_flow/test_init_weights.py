@@ -4,13 +4,14 @@ import math
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, assert_finite, assert_raises
+from autograder.checking import DETAIL, FORMULA, CheckFailure, assert_finite, assert_raises
 from autograder.proxy import Student
 
 from . import probes
 from . import references as ref
 
-INIT = pytest.mark.cell("test_init_weights_")
+INIT_FORMULA = pytest.mark.cell("test_init_weights_", weight=FORMULA)
+INIT_DETAIL = pytest.mark.cell("test_init_weights_", weight=DETAIL)
 STD_TOLERANCE = 0.03  # 6 standard errors of a sample standard deviation of 20,000 draws or more
 
 
@@ -38,7 +39,7 @@ def assert_std(W, std, scheme, fan_in, fan_out):
                            "formula (which fan, which factor; a weight has shape (fan_out, fan_in))")
 
 
-@INIT
+@INIT_FORMULA
 def test_he_weights_have_variance_2_over_fan_in(student):
     """He: draws every Linear weight, the output layer's too, with variance 2 / fan_in"""
     _, _, layers, _ = initialise(student, 20, "he")
@@ -46,7 +47,7 @@ def test_he_weights_have_variance_2_over_fan_in(student):
         assert_std(W, math.sqrt(2 / fan_in), "he", fan_in, fan_out)
 
 
-@INIT
+@INIT_FORMULA
 def test_xavier_weights_have_variance_2_over_fan_in_plus_fan_out(student):
     """Xavier: draws every Linear weight, the output layer's too, with variance 2 / (fan_in + fan_out)"""
     _, _, layers, _ = initialise(student, 21, "xavier", init="he")
@@ -54,7 +55,7 @@ def test_xavier_weights_have_variance_2_over_fan_in_plus_fan_out(student):
         assert_std(W, math.sqrt(2 / (fan_in + fan_out)), "xavier", fan_in, fan_out)
 
 
-@INIT
+@INIT_FORMULA
 def test_weights_are_normal_with_mean_zero(student):
     """Xavier and He draw from a normal distribution with mean 0 (not a uniform one)"""
     for seed, scheme in [(22, "he"), (23, "xavier")]:
@@ -69,7 +70,7 @@ def test_weights_are_normal_with_mean_zero(student):
                                "distribution (tensor.normal_)")
 
 
-@INIT
+@INIT_FORMULA
 def test_biases_are_zero_for_xavier_and_he(student):
     """Xavier and He set every bias to zero"""
     for seed, scheme in [(24, "he"), (25, "xavier")]:
@@ -79,7 +80,7 @@ def test_biases_are_zero_for_xavier_and_he(student):
                 raise CheckFailure(f"init_weights_(model, {scheme!r}): the bias of Linear layer {i} is not all zeros")
 
 
-@INIT
+@INIT_FORMULA
 def test_default_is_pytorchs_own_initialisation(student):
     """the scheme 'default' re-draws PyTorch's own initialisation: weights and biases uniform in ±1/sqrt(fan_in)"""
     _, _, layers, _ = initialise(student, 26, "default", init="he")
@@ -94,7 +95,7 @@ def test_default_is_pytorchs_own_initialisation(student):
                                "are not spread like PyTorch's default (uniform in ±1/sqrt(fan_in))")
 
 
-@INIT
+@INIT_DETAIL
 def test_changes_the_model_in_place_and_returns_it(student):
     """changes the model's own parameter tensors in place and returns the model"""
     for seed, scheme in [(27, "he"), (28, "default")]:
@@ -107,7 +108,7 @@ def test_changes_the_model_in_place_and_returns_it(student):
                                "made before still sees them")
 
 
-@INIT
+@INIT_DETAIL
 def test_other_modules_are_left_alone(student):
     """leaves the parameters and buffers of every other module (BatchNorm, PReLU) untouched"""
     options = dict(activation="prelu", batch_norm=True)
@@ -128,7 +129,7 @@ def test_other_modules_are_left_alone(student):
                                "with BatchNorm and PReLU")
 
 
-@INIT
+@INIT_DETAIL
 def test_an_unknown_scheme_raises_value_error(student):
     """raises ValueError for a scheme other than 'default', 'xavier' and 'he'"""
     for scheme in ["lecun", "uniform"]:

@@ -2,13 +2,15 @@
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, as_numbers_per_layer, assert_close, assert_list_of_python_floats
+from autograder.checking import (DETAIL, FORMULA, CheckFailure, as_numbers_per_layer, assert_close,
+                                 assert_list_of_python_floats)
 from autograder.proxy import Student
 
 from . import probes
 from . import references as ref
 
-NORMS = pytest.mark.cell("test_layer_grad_norms")
+NORMS_FORMULA = pytest.mark.cell("test_layer_grad_norms", weight=FORMULA)
+NORMS_DETAIL = pytest.mark.cell("test_layer_grad_norms", weight=DETAIL)
 RTOL, ATOL = 1e-9, 0.0  # float64 networks: only the order of a few sums can differ
 RTOL32 = 1e-4           # float32 networks, against the float64 truth of the same weights
 
@@ -38,7 +40,7 @@ def norms(result, config):
                                 layers="Linear layers", give="give one norm per nn.Linear layer")
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, id=n, marks=NORMS) for n in NETWORKS])
+@pytest.mark.parametrize("name", [pytest.param(n, id=n, marks=NORMS_FORMULA) for n in NETWORKS])
 def test_norms_match_autograd_for_each_activation(student, name):
     """gives the norm of each Linear layer's weight gradient, input layer first, for sigmoid, tanh, ReLU and GELU networks"""
     seed, config = NETWORKS[name]
@@ -46,7 +48,7 @@ def test_norms_match_autograd_for_each_activation(student, name):
     assert_close(norms(result, config), ref.reference_norms(seed, config), what(config), RTOL, ATOL)
 
 
-@NORMS
+@NORMS_DETAIL
 def test_norms_are_right_for_one_layer_and_for_a_deep_sigmoid_network(student):
     """works for a single Linear layer and for a deep sigmoid network whose norms span many decades"""
     for seed, config in [(5, dict(depth=0, n_in=6, n_out=3, batch=9)),
@@ -55,7 +57,7 @@ def test_norms_are_right_for_one_layer_and_for_a_deep_sigmoid_network(student):
         assert_close(norms(result, config), ref.reference_norms(seed, config), what(config), RTOL, ATOL)
 
 
-@NORMS
+@NORMS_DETAIL
 def test_gradients_already_in_the_model_are_cleared_first(student):
     """clears gradients that the parameters already hold before the backward pass"""
     seed, config = 7, dict(activation="tanh", depth=3, width=8, batch=10)
@@ -67,7 +69,7 @@ def test_gradients_already_in_the_model_are_cleared_first(student):
                            "norms than on a fresh model: backward() adds to .grad, so clear it first")
 
 
-@NORMS
+@NORMS_DETAIL
 def test_two_calls_give_the_same_norms(student):
     """gives the same norms when called twice on the same model and batch"""
     seed, config = 8, dict(activation="relu", depth=3, width=8, batch=10, init="he")
@@ -79,7 +81,7 @@ def test_two_calls_give_the_same_norms(student):
                            "does it clear the old gradients, and leave the weights alone?")
 
 
-@NORMS
+@NORMS_DETAIL
 def test_the_parameters_are_left_unchanged(student):
     """leaves every weight and bias exactly as it was (no optimizer step)"""
     seed, config = 9, dict(activation="sigmoid", depth=2, width=6, batch=5, init="xavier")
@@ -90,7 +92,7 @@ def test_the_parameters_are_left_unchanged(student):
                            "(no optimizer step, no in-place change of a weight)")
 
 
-@NORMS
+@NORMS_FORMULA
 def test_the_loss_is_the_mean_over_the_batch(student):
     """uses the mean cross-entropy over the batch: the same batch repeated twice gives the same norms"""
     seed, config = 10, dict(activation="tanh", depth=2, width=6, batch=12)
@@ -101,7 +103,7 @@ def test_the_loss_is_the_mean_over_the_batch(student):
                            "use the mean cross-entropy over the batch (F.cross_entropy's default), not the sum")
 
 
-@NORMS
+@NORMS_DETAIL
 def test_returns_a_list_of_python_floats_one_per_linear_layer(student):
     """returns a list of Python floats, one per nn.Linear layer"""
     for seed, config in [(11, dict(depth=0)), (12, dict(depth=1)), (13, dict(depth=6, width=4))]:
@@ -110,7 +112,7 @@ def test_returns_a_list_of_python_floats_one_per_linear_layer(student):
         assert_list_of_python_floats(result, "layer_grad_norms", "tensor.item()")
 
 
-@NORMS
+@NORMS_FORMULA
 def test_works_for_a_float32_network(student):
     """works for a float32 network (the dtype PyTorch uses by default)"""
     seed, config = 14, dict(activation="relu", depth=4, width=16, batch=32, init="he", n_in=12, dtype="float32")

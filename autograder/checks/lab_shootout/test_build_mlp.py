@@ -3,14 +3,15 @@ initialisation each activation needs."""
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, as_array, assert_close, assert_finite, assert_raises
+from autograder.checking import DETAIL, FORMULA, CheckFailure, as_array, assert_close, assert_finite, assert_raises
 from autograder.proxy import Student
 
 from . import probes
 from . import references as ref
 from .references import ACTIVATIONS, MODULES, SCHEME, STD
 
-BUILD = pytest.mark.cell("test_build_mlp")
+BUILD_FORMULA = pytest.mark.cell("test_build_mlp", weight=FORMULA)
+BUILD_DETAIL = pytest.mark.cell("test_build_mlp", weight=DETAIL)
 SMALL = (20, 32, 3, 7)     # n_in, width, depth, n_out: every size different
 WIDE = (600, 300, 2, 100)  # non-square first and last layers: Xavier and LeCun differ there
 
@@ -40,7 +41,7 @@ def built(student, activation, sizes, seed=0, batch=16):
 
 
 def each_activation():
-    return pytest.mark.parametrize("activation", [pytest.param(a, id=a, marks=BUILD) for a in ACTIVATIONS])
+    return pytest.mark.parametrize("activation", [pytest.param(a, id=a, marks=BUILD_FORMULA) for a in ACTIVATIONS])
 
 
 @each_activation()
@@ -90,7 +91,7 @@ def test_build_mlp_draws_weights_with_the_activations_matching_std(student, acti
         assert_std(W, STD[scheme](fan_in, fan_out), f"build_mlp(..., {activation!r}), Linear layer {i + 1}")
 
 
-@BUILD
+@BUILD_FORMULA
 def test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero(student):
     """draws the weights from a normal distribution with mean 0 (not a uniform one)"""
     for activation in ("tanh", "relu", "selu"):
@@ -104,7 +105,7 @@ def test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero(stude
                                "(their tails are wrong); use a normal initialisation, not a uniform one")
 
 
-@BUILD
+@BUILD_FORMULA
 def test_build_mlp_biases_are_zero(student):
     """starts every bias at zero"""
     for activation in ACTIVATIONS:
@@ -114,7 +115,7 @@ def test_build_mlp_biases_are_zero(student):
                 raise CheckFailure(f"build_mlp(..., {activation!r}): the bias of Linear layer {i + 1} is not all zeros")
 
 
-@BUILD
+@BUILD_DETAIL
 def test_build_mlp_is_reproducible_after_torch_manual_seed(student):
     """gives the same weights after the same torch.manual_seed and different weights after a different one"""
     for activation in ("sigmoid", "gelu"):
@@ -126,7 +127,7 @@ def test_build_mlp_is_reproducible_after_torch_manual_seed(student):
             raise CheckFailure(f"build_mlp(..., {activation!r}) gave the same weights after different seeds")
 
 
-@BUILD
+@BUILD_DETAIL
 def test_build_mlp_rejects_an_unknown_activation(student):
     """raises ValueError for an activation name it does not know"""
     for name in ("softsign", "RELU"):

@@ -3,13 +3,14 @@ model and data it rebuilds from the same seed; eval mode, no gradients, and the 
 import numpy as np
 import pytest
 
-from autograder.checking import CheckFailure, assert_close
+from autograder.checking import DETAIL, FORMULA, CheckFailure, assert_close
 from autograder.proxy import Student
 
 from . import probes
 from . import references as ref
 
-EVALUATE = pytest.mark.cell("test_evaluate")
+EVALUATE_FORMULA = pytest.mark.cell("test_evaluate", weight=FORMULA)
+EVALUATE_DETAIL = pytest.mark.cell("test_evaluate", weight=DETAIL)
 # float32 forward pass against the grader's float64 one
 RTOL, ATOL = 1e-5, 1e-6
 STEP_RTOL, STEP_ATOL = 1e-4, 1e-6  # float32 gradients, summed in another order on another number of threads
@@ -48,21 +49,21 @@ def assert_accuracy(result, seed, kind):
                            "logit is at the label's index, divided by the number of rows")
 
 
-@EVALUATE
+@EVALUATE_FORMULA
 @pytest.mark.parametrize("kind", ["plain", "dropout_bn"])
 def test_evaluate_returns_the_mean_cross_entropy(student, kind):
     """returns the mean cross-entropy over the rows (not the sum)"""
     assert_loss(Evaluation(student, 10, kind, "eval"), 10, kind)
 
 
-@EVALUATE
+@EVALUATE_FORMULA
 @pytest.mark.parametrize("kind", ["plain", "dropout_bn"])
 def test_evaluate_returns_the_arg_max_accuracy(student, kind):
     """returns the fraction of rows whose largest logit is at the label's index"""
     assert_accuracy(Evaluation(student, 11, kind, "eval"), 11, kind)
 
 
-@EVALUATE
+@EVALUATE_FORMULA
 def test_evaluate_runs_the_model_in_eval_mode_without_gradients(student):
     """scores a model that is in training mode as in eval mode (dropout off, batch-norm running statistics), building no graph for gradients"""
     result = Evaluation(student, 12, "dropout_bn", "train")
@@ -79,7 +80,7 @@ def mode_of(output, steps):
                  if np.shape(output) == np.shape(expected) and np.allclose(output, expected, RTOL, ATOL)), None)
 
 
-@EVALUATE
+@EVALUATE_DETAIL
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_evaluate_leaves_the_model_in_the_mode_it_found_it(student, mode):
     """leaves every module of the model in training mode if it was in training mode, and in eval mode if it was in eval mode"""
@@ -91,7 +92,7 @@ def test_evaluate_leaves_the_model_in_the_mode_it_found_it(student, mode):
                            "model.training sets the model's own flag only)")
 
 
-@EVALUATE
+@EVALUATE_DETAIL
 def test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters(student):
     """leaves PyTorch's gradient mode on and no gradient in the parameters: a training step after evaluate gets the right gradients"""
     result = Evaluation(student, 16, "dropout_bn", "train")
@@ -106,7 +107,7 @@ def test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters(studen
                      "leave no gradient behind: it runs no backward pass)", STEP_RTOL, STEP_ATOL)
 
 
-@EVALUATE
+@EVALUATE_DETAIL
 def test_evaluate_leaves_the_parameters_and_buffers_unchanged(student):
     """changes none of the model's parameters or buffers (batch-norm running statistics included)"""
     result = Evaluation(student, 14, "dropout_bn", "train")
@@ -119,7 +120,7 @@ def test_evaluate_leaves_the_parameters_and_buffers_unchanged(student):
                            "its running statistics on a forward pass in training mode)")
 
 
-@EVALUATE
+@EVALUATE_DETAIL
 def test_evaluate_returns_two_python_floats(student):
     """returns (loss, accuracy) as two Python floats, not tensors"""
     result = Evaluation(student, 15, "plain", "eval")

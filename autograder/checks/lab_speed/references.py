@@ -6,7 +6,8 @@ Python ints, which never overflow; GB = 1e9 bytes), never taken from the student
 import numpy as np
 import torch
 
-# (kind, name) of the dtypes a check passes: a torch dtype, a numpy dtype object, or a numpy scalar type
+# (kind, name) of the dtypes a check passes: a torch dtype, a numpy dtype object, or a numpy scalar type. The
+# notebook's contract is any torch or numpy dtype, so these go beyond the floats its text names as examples.
 TORCH_DTYPES = [("torch", name) for name in ["float32", "float16", "bfloat16", "float64", "int8", "uint8",
                                               "int32", "int64", "complex64", "bool"]]
 NUMPY_DTYPES = [("numpy", "float32"), ("numpy", "float16"), ("numpy", "float64"), ("numpy", "int8"),

@@ -2,10 +2,13 @@
 import numpy as np
 import pytest
 
-from autograder.checking import assert_close, assert_python_float, assert_raises
+from autograder.checking import DETAIL, FORMULA, assert_close, assert_python_float, assert_raises
 
-GBPS = pytest.mark.cell("test_achieved_gbps")
-FRACTION = pytest.mark.cell("test_fraction_of_peak")
+# FORMULA: wrong values or nan; DETAIL: ValueError for a bad argument, the return type
+GBPS = pytest.mark.cell("test_achieved_gbps", weight=FORMULA)
+GBPS_DETAIL = pytest.mark.cell("test_achieved_gbps", weight=DETAIL)
+FRACTION = pytest.mark.cell("test_fraction_of_peak", weight=FORMULA)
+FRACTION_DETAIL = pytest.mark.cell("test_fraction_of_peak", weight=DETAIL)
 RTOL, ATOL = 1e-12, 0.0  # one division, maybe two: a correct float result is this close
 
 
@@ -35,14 +38,14 @@ def test_gbps_for_extreme_sizes_and_times(student):
                      f"achieved_gbps({nbytes}, {seconds})", rtol=RTOL, atol=ATOL)
 
 
-@GBPS
+@GBPS_DETAIL
 def test_gbps_rejects_a_time_that_is_not_positive(student):
     """raises ValueError when seconds is 0 or negative"""
     for seconds in [0.0, 0, -0.0, -1e-3, -5]:
         assert_raises(lambda: student.achieved_gbps(1000, seconds), f"achieved_gbps(1000, {seconds})")
 
 
-@GBPS
+@GBPS_DETAIL
 def test_gbps_returns_a_float(student):
     """returns a float, also for int arguments"""
     for nbytes, seconds in [(10**9, 1), (2**33, 0.5)]:
@@ -67,14 +70,14 @@ def test_fraction_above_the_peak_and_at_zero(student):
                      rtol=RTOL, atol=ATOL)
 
 
-@FRACTION
+@FRACTION_DETAIL
 def test_fraction_rejects_a_peak_that_is_not_positive(student):
     """raises ValueError when the peak is 0 or negative"""
     for peak in [0.0, 0, -1.0]:
         assert_raises(lambda: student.fraction_of_peak(1.0, peak), f"fraction_of_peak(1.0, {peak})")
 
 
-@FRACTION
+@FRACTION_DETAIL
 def test_fraction_returns_a_float(student):
     """returns a float, also for int arguments"""
     assert_python_float(student.call("fraction_of_peak", 3, 4), "fraction_of_peak(3, 4)")

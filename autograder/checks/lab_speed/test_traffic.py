@@ -1,13 +1,15 @@
 """Hidden checks of the byte counts: elementwise_traffic and the unfused and fused bias + activation."""
 import pytest
 
-from autograder.checking import CheckFailure, assert_exact_int, assert_python_int
+from autograder.checking import DETAIL, FORMULA, CheckFailure, assert_exact_int, assert_python_int
 from autograder.proxy import Student, StudentCallError
 
 from . import probes
 from .references import HUGE_NUMELS, NUMPY_DTYPES, TORCH_DTYPES, describe, expected_bytes
 
-TRAFFIC = pytest.mark.cell("test_elementwise_traffic")
+# FORMULA: wrong bytes, or a crash on a dtype the contract allows; DETAIL: the return type
+TRAFFIC = pytest.mark.cell("test_elementwise_traffic", weight=FORMULA)
+TRAFFIC_DETAIL = pytest.mark.cell("test_elementwise_traffic", weight=DETAIL)
 # name -> passes over memory of the bias + activation pairs
 PAIRS = {"unfused_bias_activation_traffic": 4, "fused_bias_activation_traffic": 2}
 WHY_INT = "bytes are whole numbers, and a Python int never overflows"
@@ -22,9 +24,10 @@ def call_with_dtype(student, function, numel, kind, name, *args, **kwargs):
         raise CheckFailure(str(exc)) from None
 
 
-def for_each_pair():
-    return pytest.mark.parametrize("function", [pytest.param(f, id=f, marks=pytest.mark.cell(f"test_{f}"))
-                                                for f in PAIRS])
+def for_each_pair(weight):
+    """One case per pair function, each backing its own cell with the full `weight`."""
+    cases = [pytest.param(f, id=f, marks=pytest.mark.cell(f"test_{f}", weight=weight)) for f in PAIRS]
+    return pytest.mark.parametrize("function", cases)
 
 
 def check_traffic(student, numel, kind, name, n_inputs, n_outputs):
@@ -43,7 +46,7 @@ def test_traffic_counts_every_read_and_every_write(student):
 
 @TRAFFIC
 def test_traffic_uses_the_element_size_of_each_torch_dtype(student):
-    """uses the element size in bytes of every torch dtype (float16, bfloat16, float64, int8, ...)"""
+    """uses the element size in bytes of any torch dtype (float16, bfloat16, float64, int8, bool, complex64, ...)"""
     for kind, name in TORCH_DTYPES:
         check_traffic(student, 1000, kind, name, 1, 1)
         check_traffic(student, 77, kind, name, 2, 1)
@@ -51,7 +54,7 @@ def test_traffic_uses_the_element_size_of_each_torch_dtype(student):
 
 @TRAFFIC
 def test_traffic_accepts_numpy_dtypes(student):
-    """accepts numpy dtypes, both np.dtype('float32') and np.float32"""
+    """accepts numpy dtypes, both np.dtype('float32') and np.float32, integers too"""
     for kind, name in NUMPY_DTYPES:
         check_traffic(student, 1000, kind, name, 1, 1)
 
@@ -73,7 +76,7 @@ def test_traffic_defaults_to_one_input_and_one_output(student):
                          f"elementwise_traffic({numel}, {describe(kind, name)})", "bytes")
 
 
-@TRAFFIC
+@TRAFFIC_DETAIL
 def test_traffic_returns_a_python_int(student):
     """returns a Python int"""
     for numel, (kind, name) in [(1000, ("torch", "float32")), (2**20, ("numpy", "float16"))]:
@@ -88,21 +91,21 @@ def check_pair(student, function, numel, kind, name):
     return result
 
 
-@for_each_pair()
+@for_each_pair(weight=FORMULA)
 def test_pair_counts_its_passes_over_memory(student, function):
     """counts the right number of passes over memory (float32), the bias not counted"""
     for numel in [0, 1, 3, 1000, 2**20 + 3]:
         check_pair(student, function, numel, "torch", "float32")
 
 
-@for_each_pair()
+@for_each_pair(weight=FORMULA)
 def test_pair_uses_the_element_size_of_each_dtype(student, function):
-    """uses the element size of every torch and numpy dtype"""
+    """uses the element size of any torch or numpy dtype (floats, integers, bool, complex)"""
     for kind, name in TORCH_DTYPES + NUMPY_DTYPES:
         check_pair(student, function, 4096, kind, name)
 
 
-@for_each_pair()
+@for_each_pair(weight=FORMULA)
 def test_pair_is_exact_beyond_two_to_the_31_elements(student, function):
     """is exact for tensors of more than 2**31 elements"""
     for numel in HUGE_NUMELS:
@@ -110,7 +113,7 @@ def test_pair_is_exact_beyond_two_to_the_31_elements(student, function):
         check_pair(student, function, numel, "torch", "float32")
 
 
-@for_each_pair()
+@for_each_pair(weight=DETAIL)
 def test_pair_returns_a_python_int(student, function):
     """returns a Python int"""
     for numel in [1000, 2**20]:
@@ -118,7 +121,7 @@ def test_pair_returns_a_python_int(student, function):
                           f"{function}({numel}, torch.float32)", WHY_INT)
 
 
-@pytest.mark.cell("test_fused_bias_activation_traffic")
+@pytest.mark.cell("test_fused_bias_activation_traffic", weight=FORMULA)
 def test_fusing_halves_the_traffic(student):
     """moves half the bytes of the unfused version, for every dtype"""
     for kind, name in [("torch", "float32"), ("torch", "float16"), ("numpy", "float64")]:

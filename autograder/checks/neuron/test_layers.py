@@ -2,16 +2,19 @@
 import numpy as np
 import pytest
 
-from autograder.checking import (ATOL32, RTOL32, CheckFailure, assert_close, assert_dtype, assert_raises,
-                                assert_shape, assert_unchanged)
+from autograder.checking import (ATOL32, DETAIL, FORMULA, RTOL32, CheckFailure, assert_close, assert_dtype,
+                                assert_raises, assert_shape, assert_unchanged)
 from autograder.codec import Function
 
 from . import references as ref
 from .references import random_params
 
-DENSE = pytest.mark.cell("test_dense_forward")
-MLP = pytest.mark.cell("test_mlp_forward")
-COLLAPSE = pytest.mark.cell("test_collapse_linear")
+DENSE_FORMULA = pytest.mark.cell("test_dense_forward", weight=FORMULA)
+DENSE_DETAIL = pytest.mark.cell("test_dense_forward", weight=DETAIL)
+MLP_FORMULA = pytest.mark.cell("test_mlp_forward", weight=FORMULA)
+MLP_DETAIL = pytest.mark.cell("test_mlp_forward", weight=DETAIL)
+COLLAPSE_FORMULA = pytest.mark.cell("test_collapse_linear", weight=FORMULA)
+COLLAPSE_DETAIL = pytest.mark.cell("test_collapse_linear", weight=DETAIL)
 
 TANH, RELU, SIN = "np.tanh", "lambda z: np.maximum(z, 0)", "np.sin"
 NAN_EVERYWHERE = "lambda z: np.full_like(z, np.nan)"  # shows up in the logits if it is ever applied
@@ -30,7 +33,7 @@ def inputs(batch, n_in, seed, dtype=np.float64):
 
 # -- dense_forward ------------------------------------------------------------------------------------
 
-@DENSE
+@DENSE_FORMULA
 def test_dense_forward_values_for_non_square_shapes(student):
     """computes Z = X W + b with shape (batch, n_out), for non-square shapes and a batch of one"""
     for seed, shape in enumerate([(5, 4, 3), (1, 4, 3), (7, 2, 6), (3, 8, 1)]):
@@ -39,7 +42,7 @@ def test_dense_forward_values_for_non_square_shapes(student):
         assert_close(student.dense_forward(X, W, b), ref.dense_forward(X, W, b), what)
 
 
-@DENSE
+@DENSE_FORMULA
 def test_dense_forward_adds_the_bias_to_every_row(student):
     """adds b[j] to column j of every row (every example)"""
     _, W, b = layer(4, 3, 5, seed=10)
@@ -49,7 +52,7 @@ def test_dense_forward_adds_the_bias_to_every_row(student):
     assert_close(student.dense_forward(X, W, b), ref.dense_forward(X, W, b), "dense_forward")
 
 
-@DENSE
+@DENSE_DETAIL
 def test_dense_forward_keeps_float32(student):
     """keeps float32 inputs as float32"""
     X, W, b = layer(6, 5, 4, seed=12, dtype=np.float32)
@@ -58,7 +61,7 @@ def test_dense_forward_keeps_float32(student):
     assert_close(Z, ref.dense_forward(X, W, b), "dense_forward", rtol=RTOL32, atol=ATOL32)
 
 
-@DENSE
+@DENSE_DETAIL
 def test_dense_forward_does_not_modify_its_inputs(student):
     """does not change X, W or b"""
     X, W, b = layer(5, 4, 3, seed=13)
@@ -73,7 +76,7 @@ def expect_value_error(student, args, shapes, what):
                   shows=shapes)
 
 
-@DENSE
+@DENSE_DETAIL
 def test_dense_forward_rejects_X_and_W_that_do_not_fit(student):
     """raises ValueError, showing X's and W's shapes, when X's columns do not match W's rows"""
     for batch, n_in, rows, n_out in ((5, 4, 3, 2), (3, 2, 3, 2)):
@@ -82,7 +85,7 @@ def test_dense_forward_rejects_X_and_W_that_do_not_fit(student):
                            f"with X of shape {X.shape} and W of shape {W.shape}")
 
 
-@DENSE
+@DENSE_DETAIL
 def test_dense_forward_rejects_a_bias_of_the_wrong_length(student):
     """raises ValueError, showing b's and W's shapes, when b does not have one entry per column of W"""
     X, W, _ = layer(5, 4, 3, seed=14)
@@ -99,7 +102,7 @@ def check_mlp(student, X, params, activation, what):
                           what)
 
 
-@MLP
+@MLP_FORMULA
 def test_mlp_forward_matches_pytorch_for_tanh_and_relu_networks(student):
     """gives the right logits for 3-layer networks with tanh and with ReLU"""
     sizes = [4, 6, 5, 3]
@@ -108,7 +111,7 @@ def test_mlp_forward_matches_pytorch_for_tanh_and_relu_networks(student):
         check_mlp(student, X, params, activation, f"mlp_forward of a {sizes} network with {name}")
 
 
-@MLP
+@MLP_FORMULA
 def test_mlp_forward_of_one_layer_is_linear(student):
     """a one-layer network is linear: it returns X W + b and never applies the activation"""
     X, params = 3 * inputs(6, 5, seed=22), random_params([5, 3], seed=23)
@@ -117,7 +120,7 @@ def test_mlp_forward_of_one_layer_is_linear(student):
                               f"mlp_forward of a one-layer network with {name}")
 
 
-@MLP
+@MLP_FORMULA
 def test_mlp_forward_leaves_the_last_layer_linear(student):
     """does not apply the activation after the last layer: the logits stay linear"""
     for seed, sizes in enumerate(([3, 7, 4], [5, 4, 4, 2])):
@@ -128,7 +131,7 @@ def test_mlp_forward_leaves_the_last_layer_linear(student):
             check_mlp(student, X, params, activation, f"mlp_forward of a {sizes} network with {name}")
 
 
-@MLP
+@MLP_FORMULA
 def test_mlp_forward_applies_the_given_activation_after_every_hidden_layer(student):
     """applies the activation it is given (here np.sin, then ReLU) after every hidden layer"""
     sizes = [3, 5, 6, 4, 2]
@@ -137,7 +140,7 @@ def test_mlp_forward_applies_the_given_activation_after_every_hidden_layer(stude
         check_mlp(student, X, params, activation, f"mlp_forward of a {sizes} network with {name}")
 
 
-@MLP
+@MLP_DETAIL
 def test_mlp_forward_of_a_batch_of_one(student):
     """returns logits of shape (1, n_out) for a batch of one example"""
     sizes = [4, 5, 3]
@@ -145,7 +148,7 @@ def test_mlp_forward_of_a_batch_of_one(student):
     check_mlp(student, X, params, TANH, "mlp_forward of a batch of one")
 
 
-@MLP
+@MLP_DETAIL
 def test_mlp_forward_keeps_float32(student):
     """keeps float32 inputs and parameters as float32"""
     sizes = [4, 6, 5, 3]
@@ -156,7 +159,7 @@ def test_mlp_forward_keeps_float32(student):
         assert_close(logits, ref.mlp_forward(X, params, activation), "mlp_forward", rtol=RTOL32, atol=ATOL32)
 
 
-@MLP
+@MLP_DETAIL
 def test_mlp_forward_does_not_modify_X(student):
     """does not change its input X"""
     X, params = inputs(5, 4, seed=34), random_params([4, 5, 3], seed=35)
@@ -187,7 +190,7 @@ def collapsed(student, layers, what="collapse_linear"):
     return result
 
 
-@COLLAPSE
+@COLLAPSE_DETAIL
 def test_collapse_linear_returns_a_tuple_of_two_arrays_of_the_right_shapes(student):
     """returns a tuple (W, b): W of shape (n_in, n_out), b of shape (n_out,)"""
     for seed, shape in enumerate(SHAPES):
@@ -197,7 +200,7 @@ def test_collapse_linear_returns_a_tuple_of_two_arrays_of_the_right_shapes(stude
             raise CheckFailure(f"{what} returned a {type(result).__name__}, not a tuple (W, b)")
 
 
-@COLLAPSE
+@COLLAPSE_FORMULA
 def test_collapse_linear_weights(student):
     """returns the right weights W"""
     for seed, shape in enumerate(SHAPES):
@@ -206,7 +209,7 @@ def test_collapse_linear_weights(student):
         assert_close(W, ref.collapse_linear(*layers)[0], f"collapse_linear's W for layers {shape}")
 
 
-@COLLAPSE
+@COLLAPSE_FORMULA
 def test_collapse_linear_bias(student):
     """returns the right bias b: the first layer's bias passes through the second layer too"""
     for seed, shape in enumerate(SHAPES):
@@ -215,7 +218,7 @@ def test_collapse_linear_bias(student):
         assert_close(b, ref.collapse_linear(*layers)[1], f"collapse_linear's b for layers {shape}")
 
 
-@COLLAPSE
+@COLLAPSE_FORMULA
 def test_collapse_linear_computes_what_the_two_layers_compute(student):
     """X W + b equals the two stacked layers' (X W1 + b1) W2 + b2 on random inputs X"""
     for seed, shape in enumerate(SHAPES):
@@ -227,7 +230,7 @@ def test_collapse_linear_computes_what_the_two_layers_compute(student):
                               "the single layer's outputs X @ W + b")
 
 
-@COLLAPSE
+@COLLAPSE_DETAIL
 def test_collapse_linear_keeps_float32(student):
     """keeps float32 weights and biases as float32"""
     layers = two_layers(5, 3, 4, seed=55, dtype=np.float32)
@@ -236,7 +239,7 @@ def test_collapse_linear_keeps_float32(student):
         assert_close(got, expected, f"collapse_linear's {name}", rtol=RTOL32, atol=ATOL32)
 
 
-@COLLAPSE
+@COLLAPSE_DETAIL
 def test_collapse_linear_does_not_modify_its_inputs(student):
     """does not change W1, b1, W2 or b2"""
     layers = two_layers(5, 3, 4, seed=56)

@@ -2,12 +2,15 @@
 import numpy as np
 import pytest
 
-from autograder.checking import RTOL32, ATOL32, assert_close, assert_dtype, assert_shape, assert_unchanged
+from autograder.checking import (RTOL32, ATOL32, DETAIL, FORMULA, assert_close, assert_dtype, assert_shape,
+                                 assert_unchanged)
 
 from . import references as ref
 
-WEIGHTED_SUM = pytest.mark.cell("test_weighted_sum")
-STEP = pytest.mark.cell("test_step")
+WEIGHTED_SUM_FORMULA = pytest.mark.cell("test_weighted_sum", weight=FORMULA)
+WEIGHTED_SUM_DETAIL = pytest.mark.cell("test_weighted_sum", weight=DETAIL)
+STEP_FORMULA = pytest.mark.cell("test_step", weight=FORMULA)
+STEP_DETAIL = pytest.mark.cell("test_step", weight=DETAIL)
 
 
 def neuron(n, seed, dtype=np.float64):
@@ -17,7 +20,7 @@ def neuron(n, seed, dtype=np.float64):
     return x, w, dtype(rng.normal(0.0, 3.0))
 
 
-@WEIGHTED_SUM
+@WEIGHTED_SUM_FORMULA
 def test_weighted_sum_of_one_example_is_a_single_number_with_the_right_value(student):
     """gives w·x + b as a single number (shape ()) for one example x of shape (n,)"""
     for seed, n in enumerate((1, 3, 10, 57)):
@@ -26,7 +29,7 @@ def test_weighted_sum_of_one_example_is_a_single_number_with_the_right_value(stu
                               f"weighted_sum for x of shape ({n},)")
 
 
-@WEIGHTED_SUM
+@WEIGHTED_SUM_FORMULA
 def test_weighted_sum_adds_the_bias(student):
     """adds the bias b: the pre-activation of a zero input is b"""
     x, w, _ = neuron(6, seed=10)
@@ -36,7 +39,7 @@ def test_weighted_sum_adds_the_bias(student):
         assert_close(student.weighted_sum(x, w, b), ref.weighted_sum(x, w, b), f"weighted_sum with b = {b}")
 
 
-@WEIGHTED_SUM
+@WEIGHTED_SUM_FORMULA
 def test_weighted_sum_of_a_batch_gives_one_value_per_row(student):
     """takes a batch x of shape (batch, n) and returns shape (batch,), one z per row"""
     rng = np.random.default_rng(11)
@@ -46,7 +49,7 @@ def test_weighted_sum_of_a_batch_gives_one_value_per_row(student):
                               f"weighted_sum for a batch of shape {(batch, n)}")
 
 
-@WEIGHTED_SUM
+@WEIGHTED_SUM_DETAIL
 def test_weighted_sum_keeps_float32(student):
     """keeps float32 inputs as float32, for one example and for a batch"""
     x, w, b = neuron(8, seed=12, dtype=np.float32)
@@ -58,7 +61,7 @@ def test_weighted_sum_keeps_float32(student):
                               rtol=RTOL32, atol=ATOL32)
 
 
-@WEIGHTED_SUM
+@WEIGHTED_SUM_DETAIL
 def test_weighted_sum_does_not_modify_its_inputs(student):
     """does not change x or w"""
     x, w, b = neuron(9, seed=13)
@@ -79,14 +82,14 @@ def pre_activations(seed=0, size=200, dtype=np.float64):
         return np.concatenate([rng.normal(0.0, 3.0, size), EDGES]).astype(dtype)
 
 
-@STEP
+@STEP_FORMULA
 def test_step_values_for_random_and_edge_inputs(student):
     """returns 1.0 where z >= 0 and 0.0 where z < 0, for random and edge inputs (tiny, huge, infinite)"""
     z = pre_activations()
     assert_close(student.step(z), ref.step(z), "step")
 
 
-@STEP
+@STEP_FORMULA
 def test_step_fires_at_exactly_zero(student):
     """gives 1.0 at z = 0 and at z = -0.0: the neuron fires when z >= 0"""
     z = np.array([0.0, -0.0, 0.0])
@@ -95,7 +98,7 @@ def test_step_fires_at_exactly_zero(student):
     assert_close(student.step(-0.0), ref.step(-0.0), "step(-0.0)")
 
 
-@STEP
+@STEP_DETAIL
 def test_step_returns_floats_in_the_input_dtype(student):
     """returns its 0.0 and 1.0 in the input's float dtype (float32 stays float32), not as booleans or integers"""
     for dtype in (np.float64, np.float32):
@@ -103,7 +106,7 @@ def test_step_returns_floats_in_the_input_dtype(student):
         assert_dtype(student.step(np.array(0.5, dtype=dtype)), dtype, "step of a 0-d array")
 
 
-@STEP
+@STEP_DETAIL
 def test_step_keeps_every_shape(student):
     """works on a Python float, a 0-d array, 2-d, 3-d and empty arrays, and keeps their shape"""
     assert_close(student.step(-1.5), ref.step(-1.5), "step of the Python float -1.5")
@@ -115,7 +118,7 @@ def test_step_keeps_every_shape(student):
         assert_close(y, ref.step(z), f"step on shape {shape}")
 
 
-@STEP
+@STEP_DETAIL
 def test_step_does_not_modify_its_input(student):
     """does not change its input array"""
     z = pre_activations(seed=3)
