@@ -1,7 +1,9 @@
 """The book's sources hold what COURSE.md promises: a full section per activation, summaries, practice links."""
+import importlib.util
 import re
 
 import pytest
+import torch
 import yaml
 
 from autograder import course
@@ -16,7 +18,7 @@ CHAPTERS = ["neurons", "forward", "backward", "nonlinearity", "activations", "dy
 SECTIONS = {"depth": "dynamics", "diagnostics": "dynamics"}
 PAGES = CHAPTERS + list(SECTIONS)
 # What a student page must not say: production notes about the machine, the build or a past run. The
-# chapters are checked here; LAB_PAGES joins them once the lab pages are clean.
+# chapters are checked here, and the lab pages in LAB_PAGES (lab_speed joins them once its page is clean).
 PRODUCTION_NOTES = [
     r"still to be measured", r"to be measured", r"will be added", r"no GPU was available",
     r"(when|while) this page was (written|made)", r"run made when", r"(an|the) earlier run",
@@ -24,7 +26,7 @@ PRODUCTION_NOTES = [
     r"(this|our|the course's) (shared )?machine", r"busy with other work", r"cost of this page",
     r"(executing|building) (it|this page|the book) took", r"with PyTorch \d+\.\d+",
 ]
-LAB_PAGES = []
+LAB_PAGES = ["labs/lab_autograd", "labs/lab_dying_relu", "labs/lab_gradient_flow", "labs/lab_shootout"]
 # The notebook behind each Practice target: a link is right when that notebook links the chapter.
 PRACTICE_NOTEBOOKS = {"exercise-neuron": "neuron", "exercise-activations": "activations",
                       "exercise-derivatives": "derivatives", "exercise-backprop": "backprop",
@@ -139,3 +141,15 @@ def test_every_cited_key_is_in_the_bibliography():
         for group in re.findall(r"\{cite:[pt]\}`([^`]+)`", page.read_text()):
             cited |= {k.strip() for k in group.split(",")}
     assert cited and cited <= keys, sorted(cited - keys)
+
+
+def test_two_random_inputs_collapse_through_sigmoid_layers_but_not_once_the_sigmoid_is_centred():
+    """The instrument the shootout page explains the deep sigmoid network's failure with."""
+    spec = importlib.util.spec_from_file_location("_instruments", BOOK / "labs" / "_instruments.py")
+    instruments = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(instruments)
+    cosine = instruments.representation_cosine
+    assert cosine(torch.sigmoid, "xavier") > 0.9999
+    assert abs(cosine(lambda z: torch.sigmoid(z) - 0.5, "xavier")) < 0.5
+    assert abs(cosine(torch.tanh, "xavier")) < 0.5
+    assert cosine(torch.sigmoid, "xavier", depth=1) < 0.95   # one layer does not collapse them yet

@@ -1,5 +1,6 @@
 """What the book measures networks with: per-layer gradient norms, dead and saturated units, a
-monitoring table, and the lab pages' versions of the functions the labs grade.
+monitoring table, how alike two inputs look after many layers, and the lab pages' versions of the
+functions the labs grade.
 
 These belong to the book, not to the course library `actlab`: the labs grade them (`layer_grad_norms`,
 `init_weights_`, `dead_fraction`, `with_leaky_relu`, `build_mlp`, `evaluate`), and students import
@@ -80,6 +81,22 @@ def monitor(model, X, y, tol=1e-2) -> list[dict]:
     return [{"layer": i + 1, "mean": a.mean().item(), "var": a.var().item(), "dead": dead,
              "saturated": sat, "grad_norm": grad}
             for i, ((_, a), dead, sat, grad) in enumerate(stats)]
+
+
+def representation_cosine(activation, scheme, depth=8, width=128, n_in=784, seed=0) -> float:
+    """Cosine similarity of the last hidden layer's activations for two random inputs: 1 when the
+    network maps both to the same direction, near 0 when it keeps them apart.
+
+    Two standard-normal inputs of `n_in` values pass through `depth` bias-free layers of `width` units,
+    weights from N(0, std^2) with std from nets.INIT_STD[scheme], each followed by `activation` (an
+    elementwise function of a tensor). The same seed gives every activation the same inputs and weights.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    a = torch.randn(2, n_in, generator=generator)
+    for fan_in in [n_in] + [width] * (depth - 1):
+        W = torch.randn(fan_in, width, generator=generator) * nets.INIT_STD[scheme](fan_in, width)
+        a = activation(a @ W)
+    return F.cosine_similarity(a[0], a[1], dim=0).item()
 
 
 # -- the lab pages' versions of the graded functions ------------------------------------------------
