@@ -18,7 +18,7 @@ CHAPTERS = ["neurons", "forward", "backward", "nonlinearity", "activations", "dy
 SECTIONS = {"depth": "dynamics", "diagnostics": "dynamics"}
 PAGES = CHAPTERS + list(SECTIONS)
 # What a student page must not say: production notes about the machine, the build or a past run. The
-# chapters are checked here, and the lab pages in LAB_PAGES (lab_speed joins them once its page is clean).
+# chapters are checked here, and the lab pages in LAB_PAGES.
 PRODUCTION_NOTES = [
     r"still to be measured", r"to be measured", r"will be added", r"no GPU was available",
     r"(when|while) this page was (written|made)", r"run made when", r"(an|the) earlier run",
@@ -26,7 +26,7 @@ PRODUCTION_NOTES = [
     r"(this|our|the course's) (shared )?machine", r"busy with other work", r"cost of this page",
     r"(executing|building) (it|this page|the book) took", r"with PyTorch \d+\.\d+",
 ]
-LAB_PAGES = ["labs/lab_autograd", "labs/lab_dying_relu", "labs/lab_gradient_flow", "labs/lab_shootout"]
+LAB_PAGES = ["labs/lab_autograd", "labs/lab_dying_relu", "labs/lab_gradient_flow", "labs/lab_shootout", "labs/lab_speed"]
 # The notebook behind each Practice target: a link is right when that notebook links the chapter.
 PRACTICE_NOTEBOOKS = {"exercise-neuron": "neuron", "exercise-activations": "activations",
                       "exercise-derivatives": "derivatives", "exercise-backprop": "backprop",
