@@ -22,7 +22,7 @@ from .results import StudentGrade
 # style; pages are written anew on every run), grade.py and grades_csv.py (the run over a folder and its CSV,
 # rewritten on every run), and what grading never runs (kit.py, release.py, bench.py, __main__.py, __init__.py).
 GRADING_CODE = (
-    "worker.py", "codec.py", "proxy.py", "runner.py", "checking.py",  # the student's functions, called and checked
+    "worker.py", "codec.py", "proxy.py", "runner.py", "checking.py", "misconceptions.py",  # called, checked, explained
     "sandbox.py", "no_module/__init__.py", "output_limit.py",          # where and how student code runs
     "course.py", "notebook.py", "exchange.py", "nbgrader_run.py",      # what nbgrader executes and records
     "grading_steps.py", "scoring.py", "results.py", "cache.py",        # how a grade is made, kept and reused

@@ -20,6 +20,21 @@ from .proxy import StudentCallError
 RTOL, ATOL = 1e-10, 1e-12
 RTOL32, ATOL32 = 1e-5, 1e-6
 
+# On top of that, the problem's own conditioning: a backward-stable implementation computes f exactly at an
+# input a few eps away from x, so it may miss f(x) by a few eps times the sensitivity of f at x,
+# sum_j |df_i/dx_j| |x_j| (for an elementwise f, |x f'(x)|), with eps the input dtype's. Such forms (softmax as
+# exp(x - logsumexp(x)) in float32, say) are right, even where they are less accurate than PyTorch.
+CONDITIONING_UNITS = 4
+
+
+def tolerance(dtype, sensitivity=0.0):
+    """assert_close's keyword arguments for a result computed in `dtype`, whose exact value moves by
+    `sensitivity` (an array like the result) when every input moves by one part in 1/eps."""
+    dtype = np.dtype(dtype)
+    rtol, atol = (RTOL32, ATOL32) if dtype == np.float32 else (RTOL, ATOL)
+    eps = np.finfo(dtype).eps if dtype.kind == "f" else np.finfo(np.float64).eps
+    return {"rtol": rtol, "atol": atol, "slack": CONDITIONING_UNITS * eps * np.asarray(sensitivity, dtype=np.float64)}
+
 # A hidden check's weight, `@pytest.mark.cell(grade_id, weight=FORMULA)`: its share of its test cell's points goes
 # by how bad the fault it catches is (the rule, with examples, is in README's "How a grade is made").
 FORMULA = 3  # a wrong result: values, gradients, nan/inf/warnings where overflow threatens, a crash
@@ -36,23 +51,28 @@ def as_array(value, what):
     return np.asarray(value)
 
 
-def assert_dtype(value, dtype, what):
+def assert_dtype(value, dtype, what, *, contract):
+    """The result's dtype is `dtype`; `contract` quotes the sentence of the notebook that asks for it (a test
+    finds each quote in its notebook, so that no message contradicts what the student was told)."""
     actual = as_array(value, what).dtype
     if actual != np.dtype(dtype):
-        raise CheckFailure(f"{what} returned dtype {actual} for {np.dtype(dtype)} input; keep the input's dtype")
+        raise CheckFailure(f"{what} returned dtype {actual}, not {np.dtype(dtype)}; the notebook asks: {contract}")
 
 
-def assert_shape(value, shape, what):
+def assert_shape(value, shape, what, *, contract):
+    """The result's shape is `shape`; `contract` quotes the notebook, as for assert_dtype."""
     actual = as_array(value, what).shape
     if actual != tuple(shape):
-        raise CheckFailure(f"{what} returned shape {actual}; its contract asks for shape {tuple(shape)}")
+        raise CheckFailure(f"{what} returned shape {actual}, not {tuple(shape)}; the notebook asks: {contract}")
 
 
-def assert_close(value, expected, what, rtol=RTOL, atol=ATOL):
-    """Shape first, then values: nan and inf where expected, and |a - e| <= atol + rtol * |e| elsewhere."""
+def assert_close(value, expected, what, rtol=RTOL, atol=ATOL, slack=0.0):
+    """Shape first, then values: nan and inf where expected, and |a - e| <= atol + rtol * |e| + slack elsewhere
+    (`slack`, a number or an array like `expected`: what the problem's conditioning allows, see `tolerance`)."""
     actual = as_array(value, what)
     expected = np.asarray(expected, dtype=np.float64)
-    assert_shape(actual, expected.shape, what)
+    if actual.shape != expected.shape:
+        raise CheckFailure(f"{what} returned shape {actual.shape} where shape {expected.shape} is due")
     if actual.dtype.kind not in "biuf":
         raise CheckFailure(f"{what} returned values of dtype {actual.dtype}, not numbers")
     actual = actual.astype(np.float64)
@@ -62,7 +82,7 @@ def assert_close(value, expected, what, rtol=RTOL, atol=ATOL):
                            f"{actual.size} places where a number is due")
     finite = np.isfinite(expected)
     with np.errstate(all="ignore"):
-        close = np.abs(actual - expected) <= atol + rtol * np.abs(expected)
+        close = np.abs(actual - expected) <= atol + rtol * np.abs(expected) + slack
     wrong = (finite & ~close) | (~finite & (actual != expected) & ~(nan_actual & nan_expected))
     if wrong.any():
         with np.errstate(all="ignore"):

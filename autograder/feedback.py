@@ -16,6 +16,7 @@ h1 { font-size: 1.5rem; } h2 { font-size: 1.1rem; margin-bottom: .3rem; }
 .full { border-left: 6px solid #2a9d3a; } .partial { border-left: 6px solid #e0a000; } .none { border-left: 6px solid #c62828; }
 ul { margin: .3rem 0; padding-left: 1.2rem; } li.pass { color: #2a6d33; } li.fail { color: #a11; }
 .why { color: #444; display: block; margin-left: 1rem; font-size: .92rem; }
+.hint { color: #1b4f8a; }
 .share { color: #666; font-size: .85rem; white-space: nowrap; }
 .problems { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 6px; padding: .5rem 1rem; }
 """
@@ -42,6 +43,9 @@ def render(grade) -> str:
         for check in checks:
             mark, css = ("&#10003;", "pass") if check.passed else ("&#10007;", "fail")
             why = f"<span class='why'>{escape(check.message)}</span>" if check.message else ""
+            if check.hint:
+                why += (f"<span class='why hint'>Likely cause: {escape(check.hint)} "
+                        f"(<a href='{escape(check.section, quote=True)}'>the book explains it</a>)</span>")
             share = f"<span class='share'>{cell.points * check.weight / total:.2g} pt</span>"
             items.append(f"<li class='{css}'>{mark} {escape(check.title)} {share}{why}</li>")
         if not checks:

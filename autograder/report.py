@@ -2,7 +2,8 @@
 
 It reads what a grading run left in DIR: grades.csv (who was graded) and results/<student_id>.json (each grade
 that stands). It shows the scores, each test cell's points, the checks failed most often with their most common
-message, and the submissions that could not run. The page reads offline: its figures are PNG images inside it.
+message and the misconception it signals, and the submissions that could not run. The page reads offline: its
+figures are PNG images inside it.
 Student ids and messages are the students' own text, escaped.
 """
 from __future__ import annotations
@@ -88,10 +89,10 @@ def cell_outcomes(cells, grades) -> dict[str, Counter]:
     return outcomes
 
 
-def most_failed_checks(grades, most: int = MOST_FAILED) -> list[tuple[str, str, int, int, str]]:
-    """(cell, check title, students who failed it, students it ran for, its most common message), the checks
-    failed most often first."""
-    ran, failed, messages = Counter(), Counter(), defaultdict(Counter)
+def most_failed_checks(grades, most: int = MOST_FAILED) -> list[tuple[str, str, int, int, str, str]]:
+    """(cell, check title, students who failed it, students it ran for, its most common message, the
+    misconception that most often explained it), the checks failed most often first."""
+    ran, failed, messages, hints = Counter(), Counter(), defaultdict(Counter), defaultdict(Counter)
     for grade in grades:
         for check in grade.checks:
             key = (check.cell, check.title)
@@ -100,7 +101,9 @@ def most_failed_checks(grades, most: int = MOST_FAILED) -> list[tuple[str, str, 
                 failed[key] += 1
                 if check.message:
                     messages[key][check.message] += 1
-    return [(cell, title, count, ran[cell, title], _commonest(messages[cell, title]))
+                if check.hint:
+                    hints[key][check.hint] += 1
+    return [(cell, title, count, ran[cell, title], _commonest(messages[cell, title]), _commonest(hints[cell, title]))
             for (cell, title), count in failed.most_common(most)]
 
 
@@ -178,10 +181,10 @@ def failed_checks_section(grades) -> str:
     failed = most_failed_checks(grades)
     if not failed:
         return "<h2>Checks failed most often</h2><p>No check failed.</p>"
-    rows = [[_td(cell), _td(title), _td(f"{count} of {ran}", True), _td(message or "(no message)")]
-            for cell, title, count, ran, message in failed]
+    rows = [[_td(cell), _td(title), _td(f"{count} of {ran}", True), _td(message or "(no message)"),
+             _td(hint or "(none known)")] for cell, title, count, ran, message, hint in failed]
     return ("<h2>Checks failed most often</h2>"
-            + _table(["cell", "check", "failed", "most common message"], rows))
+            + _table(["cell", "check", "failed", "most common message", "the misconception it signals"], rows))
 
 
 def problems_section(grades, unsaved: list[dict]) -> str:

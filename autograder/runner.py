@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from . import course
+from . import course, misconceptions
 from .checking import CheckFailure
 from .proxy import StudentCallError
 
@@ -22,6 +22,9 @@ class CheckResult:
     title: str     # the check's docstring: what it tests, in words for students
     message: str   # why it failed, safe to show a student ("" when passed)
     weight: float = 1.0  # its share of the cell's points, relative to the cell's other checks
+    misconception: str = ""  # the key of the assignment's misconception that explains the failure, if one does
+    hint: str = ""           # that misconception in a student's words: what it means and the fix
+    section: str = ""        # where the book explains it: a link
 
 
 def check_title(item) -> str:
@@ -56,7 +59,8 @@ def student_message(excinfo) -> str:
 
 
 class _Collector:
-    def __init__(self):
+    def __init__(self, assignment):
+        self.assignment = assignment
         self.results: list[CheckResult] = []
         self.problems: list[str] = []
 
@@ -76,7 +80,10 @@ class _Collector:
             except ValueError as exc:
                 self.problems.append(str(exc))
                 return
-            self.results.append(CheckResult(item.nodeid, marker.args[0], report.passed, doc, message, float(weight)))
+            result = CheckResult(item.nodeid, marker.args[0], report.passed, doc, message, float(weight))
+            if message and (known := misconceptions.explain(self.assignment, item.name, message)):
+                result.misconception, result.hint, result.section = known.key, known.hint, known.url
+            self.results.append(result)
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -102,7 +109,8 @@ class _Inject:
 def run_checks(assignment: str, code, cells=None) -> list[CheckResult]:
     """Run checks/<assignment>/ with `code` (a proxy.StudentCode) as the `student` fixture; only the checks
     of the test cells named in `cells`, when given (a maintainer's test of one answer)."""
-    collector = _Collector()
+    collector = _Collector(assignment)
+    misconceptions.table(assignment)  # a broken table stops here, before any check runs
     # nbgrader's thread runs beside the checks: an object of its that Python cleans up during a check
     # ("unclosed socket") must not fail that check, so pytest's unraisable and thread exception hooks are off
     args = [str(course.CHECKS / assignment), "-q", "--tb=no", "--capture=sys", "-p", "no:cacheprovider",

@@ -70,12 +70,17 @@ def with_answers(nb, sources: dict):
     return nb
 
 
-def assert_wrong_answer_loses_points_where_due(assignment, grade_id, source, must_fail):
-    """With `source` in cell `grade_id`, the checks `must_fail` of its test cell fail. Only that cell's checks
+def assert_wrong_answer_loses_points_where_due(assignment, grade_id, source, must_fail, explained_by=None):
+    """With `source` in cell `grade_id`, the checks `must_fail` of its test cell fail, and when `explained_by`
+    names an entry of the assignment's misconceptions table, it explains one of them. Only that cell's checks
     run; that a mistake costs no points elsewhere is test_hidden_checks.py's (an unanswered cell)."""
     results = hidden_results(with_answer(solution(assignment), grade_id, source), assignment, {f"test_{grade_id}"})
     failed = failed_checks(results, f"test_{grade_id}")
     assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
+    if explained_by:
+        shown = {r.misconception for r in results[f"test_{grade_id}"] if not r.passed}
+        messages = [r.message for r in results[f"test_{grade_id}"] if not r.passed]
+        assert explained_by in shown, f"expected [{explained_by}] to explain a failure; shown {shown}: {messages}"
 
 
 def answer_dependants(assignment) -> dict[str, set]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import course
+from autograder import course, notebook
 
 SHARED = {"autograder.checks.shared_references", "autograder.checks.probe_kit"}
 GRADER = {"autograder.checking", "autograder.codec", "autograder.proxy"}
@@ -81,3 +81,49 @@ def test_no_two_checks_of_a_cell_share_a_title_and_each_declares_its_weight(fold
     repeated = [key for key, n in collections.Counter(titles.seen).items() if n > 1]
     assert titles.seen and repeated == []
     assert titles.undeclared == [], "every check declares its weight (checking.FORMULA or checking.DETAIL)"
+
+
+def notebook_words(assignment) -> str:
+    """The text of an assignment's source notebook as a student reads it: no backticks or bold, one space."""
+    text = " ".join(cell.source for cell in notebook.read_source(course.source_notebook(assignment)).cells)
+    return " ".join(text.replace("`", "").replace("**", "").split())
+
+
+def contract_quotes(path: Path):
+    """(line, function, expected dtype's name or None, contract text) of every assert_dtype/assert_shape call;
+    a contract given by name is looked up among the file's module-level strings."""
+    tree = ast.parse(path.read_text())
+    constants = {target.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                 for target in node.targets if isinstance(target, ast.Name)
+                 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("assert_dtype", "assert_shape"):
+            contract = next((k.value for k in node.keywords if k.arg == "contract"), None)
+            text = (contract.value if isinstance(contract, ast.Constant) else
+                    constants.get(contract.id) if isinstance(contract, ast.Name) else None)
+            dtype = node.args[1].attr if node.func.id == "assert_dtype" and isinstance(node.args[1], ast.Attribute) \
+                else None
+            yield node.lineno, node.func.id, dtype, text
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_every_dtype_and_shape_message_quotes_its_notebook(folder):
+    """A dtype or shape message cites the contract it enforces, word for word from the notebook the student
+    has, and a dtype's contract names that dtype: no message can ask for what the notebook does not."""
+    words = notebook_words(folder.name)
+    for path in sorted(folder.glob("test_*.py")):
+        for line, function, dtype, text in contract_quotes(path):
+            where = f"{path.relative_to(course.REPO)}:{line}"
+            assert text, f"{where}: {function} needs contract= with a quote of the notebook (a string or a constant)"
+            assert " ".join(text.split()) in words, f"{where}: the notebook does not say {text!r}"
+            assert dtype is None or dtype in text, f"{where}: the contract for {dtype} does not name it: {text!r}"
+
+
+def test_the_contract_check_would_catch_a_message_that_contradicts_the_notebook(tmp_path):
+    """numerical_grad's notebook asks for float64 whatever x's dtype: a float32 contract is not in it."""
+    words = notebook_words("derivatives")
+    assert "Returns a float64 array of x's shape" in words
+    wrong = tmp_path / "test_wrong.py"
+    wrong.write_text('assert_dtype(y, np.float32, "numerical_grad", contract="keep the input\'s dtype")\n')
+    ((_, _, dtype, text),) = contract_quotes(wrong)
+    assert " ".join(text.split()) not in words and dtype == "float32"

@@ -65,7 +65,8 @@ def test_works_for_a_batch_of_one_and_many_classes(student):
     for shape, seed in [((1, 4), 34), ((12, 10), 35), ((3, 1), 36)]:
         logits, y = batch(shape, seed)
         loss, dlogits, _ = loss_and_grad(student, logits, y)
-        assert_shape(dlogits, shape, "softmax_cross_entropy's dlogits")
+        assert_shape(dlogits, shape, "softmax_cross_entropy's dlogits",
+                     contract="dlogits = (softmax(logits) - onehot(y)) / batch, of shape (batch, n_classes)")
         expected_loss, expected_dlogits = cross_entropy(logits, y)
         assert_close(loss, expected_loss, f"softmax_cross_entropy: the loss for logits of shape {shape}")
         assert_close(dlogits, expected_dlogits, f"softmax_cross_entropy: dlogits for logits of shape {shape}")

@@ -8,6 +8,8 @@ from autograder.checking import (ATOL32, DETAIL, FORMULA, RTOL32, assert_close, 
 
 from .references import expected_grad
 
+KEEP_DTYPE = "keep float32 input as float32 (and float64 as float64), never returning booleans or integers"
+SAME_SHAPE = "return $f'(x)$ elementwise, an array of the same shape"  # the notebook's words
 ELEMENTWISE = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "swish",
                "softplus"]
 KINKED = ["relu", "leaky_relu", "elu", "selu"]
@@ -39,7 +41,7 @@ def test_values_match_autograd_in_float64(student, name):
     """returns f'(x) as float64 for float64 random and edge inputs, matching torch.autograd"""
     x = random_inputs()
     y = getattr(student, f"{name}_grad")(x)
-    assert_dtype(y, np.float64, f"{name}_grad")
+    assert_dtype(y, np.float64, f"{name}_grad", contract=KEEP_DTYPE)
     assert_grad(y, name, x, f"{name}_grad")
 
 
@@ -48,7 +50,7 @@ def test_float32_input_gives_float32_output(student, name):
     """keeps float32 input as float32, with float32 accuracy"""
     x = random_inputs(seed=1).astype(np.float32)
     y = getattr(student, f"{name}_grad")(x)
-    assert_dtype(y, np.float32, f"{name}_grad")
+    assert_dtype(y, np.float32, f"{name}_grad", contract=KEEP_DTYPE)
     assert_grad(y, name, x, f"{name}_grad", rtol=RTOL32, atol=ATOL32)
 
 
@@ -59,7 +61,7 @@ def test_shapes_are_kept_for_0d_nd_and_empty_input(student, name):
     for shape in [(), (4, 5), (2, 3, 4), (0,), (2, 0, 3)]:
         x = rng.normal(0.0, 3.0, shape)
         y = getattr(student, f"{name}_grad")(x)
-        assert_shape(y, shape, f"{name}_grad")
+        assert_shape(y, shape, f"{name}_grad", contract=SAME_SHAPE)
         assert_grad(y, name, x, f"{name}_grad on shape {shape}")
 
 
@@ -112,7 +114,7 @@ def test_gelu_grad_tanh_form_is_float32_and_stable(student):
     """with approximate='tanh', keeps float32 and stays finite without warnings for |x| up to 1e4"""
     x32 = random_inputs(seed=5).astype(np.float32)
     y = student.gelu_grad(x32, approximate="tanh")
-    assert_dtype(y, np.float32, "gelu_grad with approximate='tanh'")
+    assert_dtype(y, np.float32, "gelu_grad with approximate='tanh'", contract=KEEP_DTYPE)
     # In float32, 1 + tanh(u) cancels near x = -5: PyTorch's own float32 gradient is off by over 1e-6 there.
     assert_grad(y, "gelu", x32, "gelu_grad with approximate='tanh'", rtol=RTOL32, atol=1e-5, approximate="tanh")
     for x in (LARGE, LARGE.astype(np.float32)):
@@ -140,7 +142,7 @@ def test_prelu_grad_values_with_one_slope_per_channel(student):
     x = np.random.default_rng(6).normal(0.0, 3.0, (50, 4))
     x[0] = 0.0  # the kink, in every channel
     y = student.prelu_grad(x, SLOPES)
-    assert_dtype(y, np.float64, "prelu_grad")
+    assert_dtype(y, np.float64, "prelu_grad", contract=KEEP_DTYPE)
     assert_grad(y, "prelu", x, "prelu_grad", alpha=SLOPES)
 
 
@@ -151,7 +153,7 @@ def test_prelu_grad_scalar_slope_and_shapes(student):
     for shape in [(), (7,), (2, 3, 4), (0, 4)]:
         x = rng.normal(0.0, 3.0, shape)
         y = student.prelu_grad(x, 0.2)
-        assert_shape(y, shape, "prelu_grad")
+        assert_shape(y, shape, "prelu_grad", contract=SAME_SHAPE)
         assert_grad(y, "prelu", x, f"prelu_grad on shape {shape}", alpha=0.2)
     x = rng.normal(0.0, 3.0, (2, 3, 4))
     assert_grad(student.prelu_grad(x, SLOPES), "prelu", x, "prelu_grad on a 3-d input", alpha=SLOPES)
@@ -163,7 +165,7 @@ def test_prelu_grad_float32_and_large_inputs(student):
     x = random_inputs(seed=8).astype(np.float32).reshape(-1, 2)
     alpha = np.array([0.1, 0.3], dtype=np.float32)
     y = student.prelu_grad(x, alpha)
-    assert_dtype(y, np.float32, "prelu_grad")
+    assert_dtype(y, np.float32, "prelu_grad", contract=KEEP_DTYPE)
     assert_grad(y, "prelu", x, "prelu_grad", rtol=RTOL32, atol=ATOL32, alpha=alpha)
     result = student.call("prelu_grad", LARGE.reshape(-1, 2), np.array([0.1, 0.3]))
     assert_no_warnings(result, "prelu_grad on inputs as large as 1e4")

@@ -9,6 +9,7 @@ from autograder.codec import Function
 
 from .references import relative_error as ref_relative_error
 
+FLOAT64_GRAD = "Returns a float64 array of x's shape, computed in float64 whatever x's dtype"  # the notebook's
 NUMERICAL_GRAD_FORMULA = pytest.mark.cell("test_numerical_grad", weight=FORMULA)
 NUMERICAL_GRAD_DETAIL = pytest.mark.cell("test_numerical_grad", weight=DETAIL)
 RELATIVE_ERROR_FORMULA = pytest.mark.cell("test_relative_error", weight=FORMULA)
@@ -72,8 +73,8 @@ def test_numerical_grad_leaves_x_unchanged_and_returns_float64(student):
     x = inputs((2, 3, 4), seed=7)
     result = student.call("numerical_grad", Function(source), x, h=1e-3)
     assert_unchanged(x, result.args_after[1], "numerical_grad (its argument x)")
-    assert_dtype(result.value, np.float64, "numerical_grad")
-    assert_shape(result.value, x.shape, "numerical_grad")
+    assert_dtype(result.value, np.float64, "numerical_grad", contract=FLOAT64_GRAD)
+    assert_shape(result.value, x.shape, "numerical_grad", contract=FLOAT64_GRAD)
 
 
 @NUMERICAL_GRAD_DETAIL
@@ -82,7 +83,7 @@ def test_numerical_grad_works_in_float64_for_float32_x(student):
     source, torch_f, shape = FUNCTIONS[0]
     x = inputs(shape, seed=8).astype(np.float32)
     result = student.call("numerical_grad", Function(source), x, h=1e-3)
-    assert_dtype(result.value, np.float64, "numerical_grad for float32 x")
+    assert_dtype(result.value, np.float64, "numerical_grad for float32 x", contract=FLOAT64_GRAD)
     assert_close(result.value, exact_grad(torch_f, x), "numerical_grad for float32 x", rtol=0.0, atol=CENTRED_ATOL)
     assert_unchanged(x, result.args_after[1], "numerical_grad (its argument x)")
 
@@ -94,7 +95,7 @@ KNOWN = [(np.array([1.0, 2.0, -3.0]), np.array([1.0, 2.2, -3.0])),
 
 
 def assert_relative_error(value, a, b, what):
-    assert_shape(value, (), what)
+    assert_shape(value, (), what, contract="max over elements of |a - b| / max(|a|, |b|, 1e-12), as a Python float")
     assert_close(value, ref_relative_error(a, b), what, rtol=1e-12, atol=0.0)
 
 

@@ -64,7 +64,8 @@ def test_float32_1d_and_empty_batch(student):
     """keeps float32 as float32, and works on 1-d inputs and an empty batch"""
     x, s, dout = problem((8, 5), seed=5)
     dx = student.softmax_backward(dout.astype(np.float32), s.astype(np.float32))
-    assert_dtype(dx, np.float32, "softmax_backward")
+    assert_dtype(dx, np.float32, "softmax_backward",
+                 contract="returns dx with that shape and s's dtype (float32 stays float32)")
     assert_close(dx, softmax_vjp_autograd(dout, x), "softmax_backward in float32", rtol=RTOL32, atol=ATOL32)
     for shape in [(7,), (0, 5)]:
         x, s, dout = problem(shape, seed=6)

@@ -9,6 +9,7 @@ from autograder.codec import Function
 from . import references as ref
 from .references import random_params
 
+COLLAPSED = "Returns a tuple (W, b), W of shape (n_in, n_out) and b of shape (n_out,)"  # the notebook's words
 DENSE_FORMULA = pytest.mark.cell("test_dense_forward", weight=FORMULA)
 DENSE_DETAIL = pytest.mark.cell("test_dense_forward", weight=DETAIL)
 MLP_FORMULA = pytest.mark.cell("test_mlp_forward", weight=FORMULA)
@@ -57,7 +58,7 @@ def test_dense_forward_keeps_float32(student):
     """keeps float32 inputs as float32"""
     X, W, b = layer(6, 5, 4, seed=12, dtype=np.float32)
     Z = student.dense_forward(X, W, b)
-    assert_dtype(Z, np.float32, "dense_forward")
+    assert_dtype(Z, np.float32, "dense_forward", contract="in the inputs' dtype (float32 stays float32)")
     assert_close(Z, ref.dense_forward(X, W, b), "dense_forward", rtol=RTOL32, atol=ATOL32)
 
 
@@ -155,7 +156,7 @@ def test_mlp_forward_keeps_float32(student):
     X, params = inputs(8, 4, seed=32, dtype=np.float32), random_params(sizes, seed=33, dtype=np.float32)
     for activation in (TANH, RELU):
         logits = student.mlp_forward(X, params, Function(activation))
-        assert_dtype(logits, np.float32, "mlp_forward")
+        assert_dtype(logits, np.float32, "mlp_forward", contract="in the inputs' dtype (float32 stays float32)")
         assert_close(logits, ref.mlp_forward(X, params, activation), "mlp_forward", rtol=RTOL32, atol=ATOL32)
 
 
@@ -185,8 +186,8 @@ def collapsed(student, layers, what="collapse_linear"):
         kind = f"{len(result)} items" if isinstance(result, (tuple, list)) else f"a {type(result).__name__}"
         raise CheckFailure(f"{what} returned {kind}, not a tuple of two arrays (W, b)")
     W1, _, W2, _ = layers
-    assert_shape(result[0], (W1.shape[0], W2.shape[1]), f"{what}'s W")
-    assert_shape(result[1], (W2.shape[1],), f"{what}'s b")
+    assert_shape(result[0], (W1.shape[0], W2.shape[1]), f"{what}'s W", contract=COLLAPSED)
+    assert_shape(result[1], (W2.shape[1],), f"{what}'s b", contract=COLLAPSED)
     return result
 
 
@@ -235,7 +236,8 @@ def test_collapse_linear_keeps_float32(student):
     """keeps float32 weights and biases as float32"""
     layers = two_layers(5, 3, 4, seed=55, dtype=np.float32)
     for got, expected, name in zip(collapsed(student, layers), ref.collapse_linear(*layers), ("W", "b")):
-        assert_dtype(got, np.float32, f"collapse_linear's {name}")
+        assert_dtype(got, np.float32, f"collapse_linear's {name}",
+                     contract="Keeps the inputs' dtype (float32 stays float32)")
         assert_close(got, expected, f"collapse_linear's {name}", rtol=RTOL32, atol=ATOL32)
 
 

@@ -7,6 +7,7 @@ from autograder.checking import (RTOL32, ATOL32, DETAIL, FORMULA, assert_close, 
 
 from . import references as ref
 
+STEP = "Returns a new array of the same shape and the same float dtype as z (float32 stays float32)"
 WEIGHTED_SUM_FORMULA = pytest.mark.cell("test_weighted_sum", weight=FORMULA)
 WEIGHTED_SUM_DETAIL = pytest.mark.cell("test_weighted_sum", weight=DETAIL)
 STEP_FORMULA = pytest.mark.cell("test_step", weight=FORMULA)
@@ -56,7 +57,8 @@ def test_weighted_sum_keeps_float32(student):
     X = np.stack([x, -x, 2 * x])
     for inputs, what in ((x, "one example"), (X, "a batch")):
         z = student.weighted_sum(inputs, w, b)
-        assert_dtype(z, np.float32, f"weighted_sum for {what}")
+        assert_dtype(z, np.float32, f"weighted_sum for {what}",
+                     contract="Keeps the float dtype of x and w (float32 stays float32)")
         assert_close(z, ref.weighted_sum(inputs, w, b), f"weighted_sum for {what}",
                               rtol=RTOL32, atol=ATOL32)
 
@@ -102,8 +104,8 @@ def test_step_fires_at_exactly_zero(student):
 def test_step_returns_floats_in_the_input_dtype(student):
     """returns its 0.0 and 1.0 in the input's float dtype (float32 stays float32), not as booleans or integers"""
     for dtype in (np.float64, np.float32):
-        assert_dtype(student.step(pre_activations(seed=1, dtype=dtype)), dtype, "step")
-        assert_dtype(student.step(np.array(0.5, dtype=dtype)), dtype, "step of a 0-d array")
+        assert_dtype(student.step(pre_activations(seed=1, dtype=dtype)), dtype, "step", contract=STEP)
+        assert_dtype(student.step(np.array(0.5, dtype=dtype)), dtype, "step of a 0-d array", contract=STEP)
 
 
 @STEP_DETAIL
@@ -114,7 +116,7 @@ def test_step_keeps_every_shape(student):
     for shape in [(), (4, 5), (2, 3, 4), (0,), (2, 0, 3)]:
         z = rng.normal(0.0, 3.0, shape)
         y = student.step(z)
-        assert_shape(y, shape, "step")
+        assert_shape(y, shape, "step", contract=STEP)
         assert_close(y, ref.step(z), f"step on shape {shape}")
 
 
