@@ -2,6 +2,7 @@
 import importlib.util
 import re
 
+import nbformat
 import pytest
 import torch
 import yaml
@@ -117,6 +118,15 @@ def test_student_pages_hold_no_production_notes(page):
     text = re.sub(r"\s+", " ", (BOOK / f"{page}.md").read_text())   # a phrase may wrap across lines
     found = [m.group(0) for pattern in PRODUCTION_NOTES for m in re.finditer(pattern, text, flags=re.I)]
     assert found == [], f"{page}: {found}"
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_student_notebooks_hold_no_production_notes(assignment):
+    """The same for the notebooks students receive (the released ones are made from these)."""
+    cells = nbformat.read(str(course.source_notebook(assignment)), as_version=4).cells
+    text = re.sub(r"\s+", " ", " ".join(c.source for c in cells if c.cell_type == "markdown"))
+    found = [m.group(0) for pattern in PRODUCTION_NOTES for m in re.finditer(pattern, text, flags=re.I)]
+    assert found == [], f"{assignment}: {found}"
 
 
 def test_the_production_note_patterns_catch_what_they_are_for():
