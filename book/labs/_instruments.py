@@ -1,6 +1,6 @@
-"""What the book measures networks with: per-layer gradient norms, dead and saturated units, a
-monitoring table, how alike two inputs look after many layers, and the lab pages' versions of the
-functions the labs grade.
+"""What the book measures networks with: per-layer gradient norms, dead units, a monitoring table, how
+alike two inputs look after many layers, and the lab pages' versions of the functions the labs grade.
+Hidden activations, slopes and saturated units come from the course library's instruments, actlab.diagnostics.
 
 These belong to the book, not to the course library `actlab`: the labs grade them (`layer_grad_norms`,
 `init_weights_`, `dead_fraction`, `with_leaky_relu`, `build_mlp`, `evaluate`), and students import
@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from actlab import nets
+from actlab.diagnostics import activation_slopes as local_gradients, hidden_activations, saturated_fraction  # noqa: F401
 
 
 # -- looking inside a network -------------------------------------------------------------------
@@ -32,45 +33,10 @@ def layer_grad_norms(model, X, y) -> list[float]:
     return [layer.weight.grad.norm().item() for layer in nets.linear_layers(model)]
 
 
-def hidden_activations(model, X) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(pre-activation z, activation a) of every activation module, each of shape (batch, width),
-    recorded with forward hooks during one forward pass on X, without gradients."""
-    records, hooks = [], []
-    for module in model.modules():
-        if isinstance(module, nets.ACTIVATION_TYPES):
-            hooks.append(module.register_forward_hook(lambda m, inp, out: records.append((inp[0], out))))
-    try:
-        with torch.no_grad():
-            model(X)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return records
-
-
 def dead_fraction(model, X) -> list[float]:
     """Per hidden activation layer, the fraction of units whose output is <= 0 for every row of X: for
     ReLU, exactly 0 everywhere; for Leaky ReLU or GELU, on the negative side for every example."""
     return [(a <= 0).all(dim=0).float().mean().item() for _, a in hidden_activations(model, X)]
-
-
-def local_gradients(model, X) -> list[torch.Tensor]:
-    """f'(z) of every hidden activation layer at the pre-activations X produces, shape (batch, width)."""
-    slopes = []
-    activations = [m for m in model.modules() if isinstance(m, nets.ACTIVATION_TYPES)]
-    for module, (z, _) in zip(activations, hidden_activations(model, X)):
-        z = z.detach().requires_grad_(True)
-        (slope,) = torch.autograd.grad(module(z).sum(), z)  # elementwise f, so the sum's gradient is f'(z)
-        slopes.append(slope)
-    return slopes
-
-
-def saturated_fraction(model, X, tol=1e-2) -> list[float]:
-    """Per hidden activation layer, the fraction of (example, unit) entries with |f'(z)| < tol.
-
-    For sigmoid and tanh these are the flat tails; for ReLU, every entry on the inactive side (z < 0).
-    """
-    return [(slope.abs() < tol).float().mean().item() for slope in local_gradients(model, X)]
 
 
 def monitor(model, X, y, tol=1e-2) -> list[dict]:
