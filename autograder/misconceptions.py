@@ -65,7 +65,7 @@ def table(assignment: str) -> tuple[Misconception, ...]:
     entries = []
     for key, entry in data.items():
         where = f"entry [{key}] of {assignment}'s {path.name}"
-        if not isinstance(entry, dict) or set(entry) - FIELDS or not {"checks", "means", "fix", "section"} <= set(entry):
+        if not isinstance(entry, dict) or set(entry) - FIELDS or not FIELDS - {"message"} <= set(entry):
             raise TableError(f"{where} needs checks, means, fix and section (and may have message), nothing else")
         checks, message = entry["checks"], entry.get("message", "")
         if not isinstance(checks, list) or not checks or not all(isinstance(c, str) and c for c in checks):

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from actlab import nets
-from actlab.diagnostics import activation_slopes as local_gradients, hidden_activations, saturated_fraction  # noqa: F401
+from actlab.diagnostics import activation_slopes as local_gradients, hidden_activations, saturated_fraction  # noqa
 
 
 # -- looking inside a network -------------------------------------------------------------------
