@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder import notebook
+from autograder import misconceptions, notebook
 from autograder.proxy import StudentCode
 from autograder.runner import run_checks
 from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answers
@@ -86,100 +86,118 @@ FITTED_TO_THE_VISIBLE_RINGS_FOR_LONG_RUNS = (
     "    return fit(X, y, sizes, activation, lr, epochs, seed)\n")
 FITS = {"test_a_tanh_network_fits_the_circles", "test_a_relu_network_fits_the_circles"}
 
-# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+# (answer cell, wrong source, checks that must fail, the entry of misconceptions.toml that explains it, or None
+# where none does). Each is a mistake students really make.
 WRONG = [
     ("init_params", init_params("params.append((rng.normal(0, np.sqrt(1 / n_in) if scheme == 'xavier' else std, "
                                 "(n_in, n_out)), np.zeros(n_out)))"),
-     {"test_xavier_variance_is_2_over_fan_in_plus_fan_out"}),
+     {"test_xavier_variance_is_2_over_fan_in_plus_fan_out"}, "xavier-variance"),
     ("init_params", init_params("params.append((rng.normal(0, np.sqrt(1 / n_in) if scheme == 'he' else std, "
                                 "(n_in, n_out)), np.zeros(n_out)))"),
-     {"test_he_variance_is_2_over_fan_in"}),
+     {"test_he_variance_is_2_over_fan_in"}, "he-variance"),
     ("init_params", init_params("params.append((rng.uniform(-std * 3**0.5, std * 3**0.5, (n_in, n_out)), "
                                 "np.zeros(n_out)))"),
-     {"test_weights_are_normal_with_mean_zero"}),
+     {"test_weights_are_normal_with_mean_zero"}, "weights-not-normal"),
     ("init_params", init_params("params.append((rng.normal(0, std, (n_in, n_out)), rng.normal(0, std, n_out)))"),
-     {"test_init_params_biases_are_zero"}),
+     {"test_init_params_biases_are_zero"}, "biases-not-zero"),
     ("init_params", init_params("params.append((np.random.default_rng().normal(0, std, (n_in, n_out)), "
                                 "np.zeros(n_out)))"),
-     {"test_init_params_is_reproducible_for_a_seed"}),
+     {"test_init_params_is_reproducible_for_a_seed"}, "init-not-seeded"),
     ("init_params", init_params("params.append((rng.normal(0, std, (n_out, n_in)), np.zeros(n_out)))"),
-     {"test_init_params_returns_one_float64_pair_per_layer"}),
+     {"test_init_params_returns_one_float64_pair_per_layer"}, "init-weights-transposed"),
     ("init_params", "def init_params(sizes, scheme, seed):\n    rng = np.random.default_rng(seed)\n"
                     "    var = (lambda i, o: 2 / (i + o)) if scheme == 'xavier' else (lambda i, o: 2 / i)\n"
                     "    return [(rng.normal(0, var(i, o) ** 0.5, (i, o)), np.zeros(o)) "
                     "for i, o in zip(sizes[:-1], sizes[1:])]\n",
-     {"test_init_params_rejects_an_unknown_scheme"}),
+     {"test_init_params_rejects_an_unknown_scheme"}, "unknown-name-accepted"),
+    # rng.normal takes the standard deviation: given the variance, it draws weights of variance**2
+    ("init_params", init_params("params.append((rng.normal(0, 2 / (n_in + n_out) if scheme == 'xavier' "
+                                "else 2 / n_in, (n_in, n_out)), np.zeros(n_out)))"),
+     {"test_xavier_variance_is_2_over_fan_in_plus_fan_out", "test_he_variance_is_2_over_fan_in"},
+     "std-given-the-variance"),
     # a minus for a plus: the variance is negative, so the first layer of [200, 800, 300] is all nan
     ("init_params", init_params("params.append((rng.normal(0, np.sqrt(2 / (n_in - n_out)) if scheme == 'xavier' "
                                 "else std, (n_in, n_out)), np.zeros(n_out)))"),
-     {"test_xavier_variance_is_2_over_fan_in_plus_fan_out", "test_weights_are_normal_with_mean_zero"}),
+     {"test_xavier_variance_is_2_over_fan_in_plus_fan_out", "test_weights_are_normal_with_mean_zero"}, None),
     ("forward", FORWARD.replace("A = Z if i == len(params) - 1 else functions[activation](Z)",
                                 "A = functions[activation](Z)"),
-     {"test_forward_logits_match_pytorch"}),
-    ("forward", FORWARD.replace("Z = A @ W + b", "Z = A @ W"), {"test_forward_logits_match_pytorch"}),
-    ("forward", FORWARD.replace("functions[activation](Z)", "np.tanh(Z)"), {"test_forward_logits_match_pytorch"}),
+     {"test_forward_logits_match_pytorch"}, "activation-on-logits"),
+    ("forward", FORWARD.replace("Z = A @ W + b", "Z = A @ W"), {"test_forward_logits_match_pytorch"},
+     "bias-forgotten"),
+    ("forward", FORWARD.replace("functions[activation](Z)", "np.tanh(Z)"), {"test_forward_logits_match_pytorch"},
+     "activation-name-ignored"),
     ("forward", FORWARD.replace("    if activation not in functions:\n        raise ValueError(activation)\n", "")
                        .replace("functions[activation]", "functions.get(activation, np.tanh)"),
-     {"test_forward_rejects_an_unknown_activation"}),
+     {"test_forward_rejects_an_unknown_activation"}, "unknown-name-accepted"),
     ("softmax_cross_entropy", softmax_cross_entropy("np.log(np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True))"),
-     {"test_large_logits_are_finite_and_warning_free"}),
+     {"test_large_logits_are_finite_and_warning_free"}, "softmax-ce-overflow"),
     ("softmax_cross_entropy", softmax_cross_entropy(STABLE, dlogits="np.exp(log_probs) - np.eye(logits.shape[1])[y]"),
-     {"test_dlogits_matches_pytorch_autograd"}),
+     {"test_dlogits_matches_pytorch_autograd"}, "dlogits-not-divided-by-batch"),
     ("softmax_cross_entropy", softmax_cross_entropy(STABLE, loss="-log_probs[np.arange(n), y].sum()"),
-     {"test_loss_matches_pytorch_cross_entropy"}),
+     {"test_loss_matches_pytorch_cross_entropy"}, "loss-not-mean"),
     ("softmax_cross_entropy", softmax_cross_entropy(
         "np.log(np.exp(logits - logits.max(axis=1, keepdims=True)) / "
         "np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))"),
-     {"test_large_logits_are_finite_and_warning_free"}),
+     {"test_large_logits_are_finite_and_warning_free"}, "log-of-probabilities"),
     ("softmax_cross_entropy", softmax_cross_entropy(
         "logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))",
         prelude="    logits -= logits.max(axis=1, keepdims=True)\n"),
-     {"test_inputs_are_not_modified"}),
+     {"test_inputs_are_not_modified"}, "input-changed"),
     ("softmax_cross_entropy", softmax_cross_entropy(STABLE, loss="-log_probs[np.arange(n), y]").replace("float(", "("),
-     {"test_loss_matches_pytorch_cross_entropy"}),
+     {"test_loss_matches_pytorch_cross_entropy"}, "loss-not-mean"),
     # probabilities taken stably, then their log with the warning silenced: an inf loss where one underflows
     ("softmax_cross_entropy", "def softmax_cross_entropy(logits, y):\n    n = logits.shape[0]\n"
                               "    p = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
                               "    p = p / p.sum(axis=1, keepdims=True)\n    with np.errstate(divide='ignore'):\n"
                               "        loss = -np.log(p[np.arange(n), y]).mean()\n"
                               "    return float(loss), (p - np.eye(logits.shape[1])[y]) / n\n",
-     {"test_large_logits_are_finite_and_warning_free"}),
+     {"test_large_logits_are_finite_and_warning_free"}, "log-of-probabilities"),
     ("backward", backward(RIGHT_STEP, bias="np.zeros(W.shape[1])"),
-     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}),
+     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}, "bias-gradient-missing"),
     ("backward", backward("d = {'identity': A, 'relu': A, 'tanh': A, 'sigmoid': A}[activation]\n"
                           "            dZ = (dZ @ W.T) * d"),
-     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}),
+     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"},
+     "activation-derivative-step"),
     ("backward", backward(RIGHT_STEP, bias="dZ.mean(axis=0)"),
-     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}),
+     {"test_backward_matches_pytorch_autograd", "test_backward_matches_centred_differences"}, "db-mean-not-sum"),
     ("backward", backward(RIGHT_STEP, bias="dZ.sum(axis=0, keepdims=True)"),
-     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}),
+     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}, "db-keepdims"),
     ("backward", backward(RIGHT_STEP, dW="dZ.T @ A"),
-     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}),
+     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}, "dW-transposed"),
     ("backward", backward(RIGHT_STEP, ending="return grads"),
-     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}),
+     {"test_backward_returns_one_pair_per_layer_with_the_params_shapes"}, "grads-in-reverse-order"),
     ("backward", backward(RIGHT_STEP).replace("for i in reversed(range(len(layers))):\n        A, W = layers[i]",
                                               "while layers:\n        i = len(layers) - 1\n        A, W = layers.pop()"),
-     {"test_backward_leaves_dlogits_and_the_cache_unchanged"}),
-    ("train", train("(W - 0.1 * dW, b - 0.1 * db)"), {"test_train_takes_gradient_descent_steps_of_size_lr"}),
+     {"test_backward_leaves_dlogits_and_the_cache_unchanged"}, "cache-consumed"),
+    ("train", train("(W - 0.1 * dW, b - 0.1 * db)"), {"test_train_takes_gradient_descent_steps_of_size_lr"},
+     "gd-step-not-lr"),
     ("train", train("(W, b)"), {"test_a_tanh_network_fits_the_circles", "test_a_relu_network_fits_the_circles",
-                                "test_train_takes_gradient_descent_steps_of_size_lr", "test_training_lowers_the_loss"}),
+                                "test_train_takes_gradient_descent_steps_of_size_lr", "test_training_lowers_the_loss"},
+     "update-not-stored"),
     ("train", train("(W + lr * dW, b + lr * db)"),
      {"test_a_tanh_network_fits_the_circles", "test_a_relu_network_fits_the_circles",
-      "test_train_takes_gradient_descent_steps_of_size_lr", "test_training_lowers_the_loss"}),
-    ("train", train(scheme="'xavier'"), {"test_train_starts_from_init_params_with_the_right_scheme"}),
-    ("train", train("(W - lr * dW, b)"), {"test_train_takes_gradient_descent_steps_of_size_lr"}),
+      "test_train_takes_gradient_descent_steps_of_size_lr", "test_training_lowers_the_loss"}, "gradient-ascent"),
+    ("train", train(scheme="'xavier'"), {"test_train_starts_from_init_params_with_the_right_scheme"},
+     "wrong-init-scheme"),
+    ("train", train("(W - lr * dW, b)"), {"test_train_takes_gradient_descent_steps_of_size_lr"},
+     "bias-never-updated"),
     ("train", FITTED_TO_THE_DEMO_RINGS,
      FITS | {"test_train_starts_from_init_params_with_the_right_scheme", "test_training_lowers_the_loss",
              "test_train_takes_gradient_descent_steps_of_size_lr",
-             "test_train_is_reproducible_and_leaves_its_inputs_unchanged"}),
-    ("train", FITTED_TO_THE_VISIBLE_RINGS_FOR_LONG_RUNS, FITS | {"test_training_lowers_the_loss"}),
+             "test_train_is_reproducible_and_leaves_its_inputs_unchanged"}, None),
+    ("train", FITTED_TO_THE_VISIBLE_RINGS_FOR_LONG_RUNS, FITS | {"test_training_lowers_the_loss"}, None),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("grade_id, source, must_fail", WRONG, ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
-def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
-    assert_wrong_answer_loses_points_where_due(ASSIGNMENT, grade_id, source, must_fail)
+@pytest.mark.parametrize("grade_id, source, must_fail, explained_by", WRONG,
+                         ids=[f"{g}-{i}" for i, (g, *_) in enumerate(WRONG)])
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail, explained_by):
+    assert_wrong_answer_loses_points_where_due(ASSIGNMENT, grade_id, source, must_fail, explained_by)
+
+
+def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
+    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == {explained for *_, explained in WRONG if explained}
 
 
 def test_a_backward_that_reads_the_last_forward_pass_from_a_global_loses_points():

@@ -2,10 +2,10 @@
 
 import pytest
 
-from autograder import notebook
+from autograder import misconceptions, notebook
 from autograder.proxy import StudentCode
 from autograder.runner import run_checks
-from helpers import failed_checks, hidden_results, solution, with_answer
+from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answer
 
 ASSIGNMENT = "derivatives"
 
@@ -15,126 +15,154 @@ LARGE = "test_large_inputs_are_finite_and_warning_free"
 KEYWORDS = "test_keyword_arguments_are_honoured"
 KINK = "test_kink_value_is_between_the_one_sided_derivatives"
 
-# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+# (answer cell, wrong source, checks that must fail, the entry of misconceptions.toml that explains it). Each
+# is a mistake students really make.
 WRONG = [
     ("identity_grad", "def identity_grad(x):\n    return np.ones(np.shape(x))",
-     {"test_float32_input_gives_float32_output"}),
-    ("sigmoid_grad", "def sigmoid_grad(x):\n    return expit(expit(x))", {VALUES}),
-    ("sigmoid_grad", "def sigmoid_grad(x):\n    s = 1 / (1 + np.exp(-x))\n    return s * (1 - s)", {LARGE}),
+     {"test_float32_input_gives_float32_output"}, "dtype-promoted"),
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    return expit(expit(x))", {VALUES}, "sigmoid-of-sigmoid"),
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    s = 1 / (1 + np.exp(-x))\n    return s * (1 - s)", {LARGE},
+     "sigmoid-by-exp-overflows"),
     ("sigmoid_grad", "def sigmoid_grad(x):\n    s = expit(np.asarray(x, dtype=np.float64))\n    return s * (1 - s)",
-     {"test_float32_input_gives_float32_output"}),
-    ("tanh_grad", "def tanh_grad(x):\n    return 1 - x**2", {VALUES, LARGE}),
-    ("tanh_grad", "def tanh_grad(x):\n    return 1 / np.cosh(x) ** 2", {LARGE}),
+     {"test_float32_input_gives_float32_output"}, "dtype-promoted"),
+    # a * (1 - a) holds for the output a = sigmoid(x), not for the input x
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    return x * (1 - x)", {VALUES},
+     "derivative-from-output-applied-to-input"),
+    ("tanh_grad", "def tanh_grad(x):\n    return 1 - x**2", {VALUES, LARGE}, "derivative-from-output-applied-to-input"),
+    ("tanh_grad", "def tanh_grad(x):\n    return 1 / np.cosh(x) ** 2", {LARGE}, "cosh-overflow"),
     ("relu_grad", "def relu_grad(x):\n    x = np.asarray(x)\n    return np.where(x > 0, 1.0, 0.0) + (x == 0) * 2.0",
-     {VALUES, KINK}),
-    ("relu_grad", "def relu_grad(x):\n    return np.asarray(x) > 0", {VALUES, "test_float32_input_gives_float32_output"}),
-    ("relu_grad", "def relu_grad(x):\n    x[...] = x > 0\n    return x", {"test_input_is_not_modified"}),
+     {VALUES, KINK}, "kink-value-outside"),
+    ("relu_grad", "def relu_grad(x):\n    return np.asarray(x) > 0",
+     {VALUES, "test_float32_input_gives_float32_output"}, "bool-or-int-returned"),
+    ("relu_grad", "def relu_grad(x):\n    x[...] = x > 0\n    return x", {"test_input_is_not_modified"},
+     "input-changed"),
     # ReLU(x) / x: nan (0 / 0) at the kink, with the warning silenced
     ("relu_grad", "def relu_grad(x):\n    with np.errstate(invalid='ignore'):\n        return np.maximum(x, 0) / x",
-     {VALUES, KINK}),
+     {VALUES, KINK}, "relu-by-division"),
     ("leaky_relu_grad", "def leaky_relu_grad(x, alpha=0.01):\n    x = np.asarray(x)\n"
-                        "    return np.where(x > 0, 1.0, 0.01).astype(x.dtype)", {KEYWORDS, KINK}),
+                        "    return np.where(x > 0, 1.0, 0.01).astype(x.dtype)", {KEYWORDS, KINK},
+     "leaky-relu-alpha-ignored"),
     ("prelu_grad", "def prelu_grad(x, alpha):\n    x = np.asarray(x)\n"
                    "    return np.where(x > 0, 1.0, np.mean(alpha)).astype(x.dtype)",
-     {"test_prelu_grad_values_with_one_slope_per_channel"}),
+     {"test_prelu_grad_values_with_one_slope_per_channel"}, "prelu-slopes-per-channel"),
     ("prelu_grad", "def prelu_grad(x, alpha):\n    x = np.asarray(x)\n"
                    "    return np.where(x > 0, x, alpha * x)",
-     {"test_prelu_grad_values_with_one_slope_per_channel", "test_prelu_grad_scalar_slope_and_shapes"}),
+     {"test_prelu_grad_values_with_one_slope_per_channel", "test_prelu_grad_scalar_slope_and_shapes"},
+     "function-not-derivative"),
     ("elu_grad", "def elu_grad(x, alpha=1.0):\n    x = np.asarray(x)\n"
-                 "    return np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))).astype(x.dtype)", {KEYWORDS, KINK}),
+                 "    return np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))).astype(x.dtype)", {KEYWORDS, KINK},
+     "elu-alpha-ignored"),
     ("elu_grad", "def elu_grad(x, alpha=1.0):\n    x = np.asarray(x)\n"
-                 "    return np.where(x > 0, 1.0, alpha * np.exp(x)).astype(x.dtype)", {LARGE}),
+                 "    return np.where(x > 0, 1.0, alpha * np.exp(x)).astype(x.dtype)", {LARGE},
+     "where-computes-both-branches"),
     ("selu_grad", "def selu_grad(x):\n    x = np.asarray(x)\n"
                   "    return 1.05 * np.where(x > 0, 1.0, 1.67 * np.exp(np.minimum(x, 0))).astype(x.dtype)",
-     {VALUES, KINK}),
+     {VALUES, KINK}, "selu-rounded-constants"),
     ("gelu_grad", "def gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
                   "    c, k = (2 / np.pi) ** 0.5, 0.044715\n    t = np.tanh(c * (x + k * x**3))\n"
                   "    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * k * x * x)",
-     {VALUES, "test_gelu_grad_rejects_an_unknown_approximation"}),
+     {VALUES, "test_gelu_grad_rejects_an_unknown_approximation"}, "gelu-tanh-by-default"),
     ("gelu_grad", "def gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
                   "    if approximate not in ('none', 'tanh'):\n        raise ValueError(approximate)\n"
                   "    return 0.5 * (1 + erf(x / 2**0.5))",
-     {VALUES, KEYWORDS, "test_gelu_grad_tanh_form_is_float32_and_stable"}),
+     {VALUES, KEYWORDS, "test_gelu_grad_tanh_form_is_float32_and_stable"}, "gelu-second-term-missing"),
     ("gelu_grad", "def gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
                   "    if approximate == 'tanh':\n        c, k = (2 / np.pi) ** 0.5, 0.044715\n"
                   "        t = np.tanh(c * (x + k * x**3))\n"
                   "        return 0.5 * (1 + t) + 0.5 * x * (1 / np.cosh(c * (x + k * x**3)))**2 * c * (1 + 3 * k * x * x)\n"
                   "    if approximate != 'none':\n        raise ValueError(approximate)\n"
                   "    return 0.5 * (1 + erf(x / 2**0.5)) + x * np.exp(-0.5 * x * x) / (2 * np.pi) ** 0.5",
-     {"test_gelu_grad_tanh_form_is_float32_and_stable"}),
+     {"test_gelu_grad_tanh_form_is_float32_and_stable"}, "cosh-overflow"),
     ("gelu_grad", "def gelu_grad(x, approximate='none'):\n    x = np.asarray(x)\n"
                   "    if approximate != 'none':\n        raise ValueError(approximate)\n"
                   "    return 0.5 * (1 + erf(x / np.sqrt(2))) + x * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)",
-     {"test_float32_input_gives_float32_output", KEYWORDS}),
-    ("silu_grad", "def silu_grad(x):\n    return expit(x)", {VALUES}),
-    ("silu_grad", "def silu_grad(x):\n    s = 1 / (1 + np.exp(-x))\n    return s * (1 + x * (1 - s))", {LARGE}),
-    ("swish_grad", "def swish_grad(x, beta=1.0):\n    s = expit(x)\n    return s * (1 + x * (1 - s))", {KEYWORDS}),
+     {"test_float32_input_gives_float32_output", KEYWORDS}, "dtype-promoted"),
+    ("silu_grad", "def silu_grad(x):\n    return expit(x)", {VALUES}, "silu-second-term-missing"),
+    ("silu_grad", "def silu_grad(x):\n    s = 1 / (1 + np.exp(-x))\n    return s * (1 + x * (1 - s))", {LARGE},
+     "sigmoid-by-exp-overflows"),
+    ("swish_grad", "def swish_grad(x, beta=1.0):\n    s = expit(x)\n    return s * (1 + x * (1 - s))", {KEYWORDS},
+     "swish-beta-ignored"),
     ("swish_grad", "def swish_grad(x, beta=1.0):\n    s = expit(beta * x)\n    return s * (1 + x * (1 - s))",
-     {KEYWORDS}),
-    ("softplus_grad", "def softplus_grad(x, beta=1.0):\n    return expit(x)", {KEYWORDS}),
-    ("softplus_grad", "def softplus_grad(x, beta=1.0):\n    e = np.exp(beta * x)\n    return e / (1 + e)", {LARGE}),
+     {KEYWORDS}, "swish-chain-rule-beta"),
+    ("softplus_grad", "def softplus_grad(x, beta=1.0):\n    return expit(x)", {KEYWORDS}, "softplus-beta-ignored"),
+    ("softplus_grad", "def softplus_grad(x, beta=1.0):\n    e = np.exp(beta * x)\n    return e / (1 + e)", {LARGE},
+     "sigmoid-by-exp-overflows"),
     ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n    return s * (1 - s) * dout",
-     {"test_matches_the_full_jacobian_along_the_last_axis", "test_result_sums_to_zero_along_the_axis"}),
+     {"test_matches_the_full_jacobian_along_the_last_axis", "test_result_sums_to_zero_along_the_axis"},
+     "softmax-diagonal-only"),
     ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n"
                          "    return s * (dout - np.sum(dout * s, axis=-1, keepdims=True))",
-     {"test_honours_axis_0", "test_honours_a_middle_axis", "test_result_sums_to_zero_along_the_axis"}),
+     {"test_honours_axis_0", "test_honours_a_middle_axis", "test_result_sums_to_zero_along_the_axis"},
+     "softmax-backward-axis"),
     ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n    return s * (dout - np.sum(dout * s))",
-     {"test_matches_the_full_jacobian_along_the_last_axis", "test_honours_axis_0", "test_honours_a_middle_axis"}),
+     {"test_matches_the_full_jacobian_along_the_last_axis", "test_honours_axis_0", "test_honours_a_middle_axis"},
+     "softmax-backward-axis"),
     ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n"
                          "    return s * (dout - np.sum(dout * s, axis=0, keepdims=True))",
-     {"test_matches_the_full_jacobian_along_the_last_axis", "test_honours_a_middle_axis"}),
+     {"test_matches_the_full_jacobian_along_the_last_axis", "test_honours_a_middle_axis"}, "softmax-backward-axis"),
     ("softmax_backward", "def softmax_backward(dout, s, axis=-1):\n"
                          "    dout -= np.sum(dout * s, axis=axis, keepdims=True)\n    return s * dout",
-     {"test_inputs_are_not_modified"}),
+     {"test_inputs_are_not_modified"}, "input-changed"),
     ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    x = np.array(x, dtype=np.float64)\n"
                        "    g = np.zeros_like(x)\n    fx = f(x)\n    for i in np.ndindex(x.shape):\n"
                        "        old = x[i]\n        x[i] = old + h\n        g[i] = (f(x) - fx) / h\n"
                        "        x[i] = old\n    return g",
      {"test_numerical_grad_is_a_centred_difference", "test_numerical_grad_default_step_is_small_and_centred",
-      "test_numerical_grad_uses_the_step_it_is_given"}),
+      "test_numerical_grad_uses_the_step_it_is_given"}, "numerical-grad-forward-difference"),
+    # the two points are 2h apart, yet the difference is divided by h
+    ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    x = np.array(x, dtype=np.float64)\n"
+                       "    g = np.zeros_like(x)\n    for i in np.ndindex(x.shape):\n        old = x[i]\n"
+                       "        x[i] = old + h\n        fp = f(x)\n        x[i] = old - h\n        fm = f(x)\n"
+                       "        x[i] = old\n        g[i] = (fp - fm) / h\n    return g",
+     {"test_numerical_grad_is_a_centred_difference", "test_numerical_grad_default_step_is_small_and_centred",
+      "test_numerical_grad_uses_the_step_it_is_given"}, "numerical-grad-divides-by-h"),
     ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    g = np.zeros(x.shape)\n"
                        "    for i in np.ndindex(x.shape):\n        x[i] += h\n        fp = f(x)\n"
                        "        x[i] -= 2 * h\n        fm = f(x)\n        g[i] = (fp - fm) / (2 * h)\n    return g",
-     {"test_numerical_grad_leaves_x_unchanged_and_returns_float64"}),
+     {"test_numerical_grad_leaves_x_unchanged_and_returns_float64"}, "input-changed"),
     ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    x = np.array(x, dtype=np.float64)\n"
                        "    g = np.zeros_like(x)\n    for i in np.ndindex(x.shape):\n        e = np.zeros_like(x)\n"
                        "        e[i] = 1e-5\n        g[i] = (f(x + e) - f(x - e)) / 2e-5\n    return g",
-     {"test_numerical_grad_uses_the_step_it_is_given"}),
+     {"test_numerical_grad_uses_the_step_it_is_given"}, "numerical-grad-ignores-h"),
     ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    g = np.zeros(x.shape)\n"
                        "    for i in np.ndindex(x.shape):\n        old = x[i]\n        x[i] = old + h\n        fp = f(x)\n"
                        "        x[i] = old - h\n        fm = f(x)\n        x[i] = old\n"
                        "        g[i] = (fp - fm) / (2 * h)\n    return g",
-     {"test_numerical_grad_works_in_float64_for_float32_x"}),
+     {"test_numerical_grad_works_in_float64_for_float32_x"}, "numerical-grad-in-float32"),
     ("numerical_grad", "def numerical_grad(f, x, h=1e-5):\n    x = np.array(x, dtype=np.float64).ravel()\n"
                        "    g = np.zeros_like(x)\n    for i in range(x.size):\n        e = np.zeros_like(x)\n"
                        "        e[i] = h\n        g[i] = (f(x + e) - f(x - e)) / (2 * h)\n    return g",
-     {"test_numerical_grad_is_a_centred_difference", "test_numerical_grad_leaves_x_unchanged_and_returns_float64"}),
+     {"test_numerical_grad_is_a_centred_difference", "test_numerical_grad_leaves_x_unchanged_and_returns_float64"},
+     "numerical-grad-flattened"),
     ("relative_error", "def relative_error(a, b):\n    return float(np.max(np.abs(a - b) / np.abs(a)))",
      {"test_relative_error_known_values", "test_relative_error_is_symmetric",
-      "test_relative_error_is_zero_for_equal_arrays_even_zeros"}),
+      "test_relative_error_is_zero_for_equal_arrays_even_zeros"}, "relative-error-asymmetric"),
     # no floor under the denominator: 0 / 0 = nan for equal zeros, with the warning silenced
     ("relative_error", "def relative_error(a, b):\n    with np.errstate(invalid='ignore'):\n"
                        "        return float(np.max(np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))))",
-     {"test_relative_error_is_zero_for_equal_arrays_even_zeros"}),
+     {"test_relative_error_is_zero_for_equal_arrays_even_zeros"}, "relative-error-zero-division"),
     ("relative_error", "def relative_error(a, b):\n"
                        "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))",
-     {"test_relative_error_known_values", "test_relative_error_is_symmetric"}),
+     {"test_relative_error_known_values", "test_relative_error_is_symmetric"}, "relative-error-sum-denominator"),
     ("relative_error", "def relative_error(a, b):\n"
                        "    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b))))",
-     {"test_relative_error_known_values", "test_relative_error_is_zero_for_equal_arrays_even_zeros"}),
+     {"test_relative_error_known_values", "test_relative_error_is_zero_for_equal_arrays_even_zeros"},
+     "relative-error-not-elementwise"),
     ("relative_error", "def relative_error(a, b):\n"
                        "    return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)",
-     {"test_relative_error_known_values", "test_relative_error_on_nd_arrays"}),
+     {"test_relative_error_known_values", "test_relative_error_on_nd_arrays"}, "relative-error-not-reduced"),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("grade_id, source, must_fail", WRONG,
-                         ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
-def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
-    results = hidden_results(with_answer(solution(ASSIGNMENT), grade_id, source), ASSIGNMENT, {f"test_{grade_id}"})
-    failed = failed_checks(results, f"test_{grade_id}")
-    assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
+@pytest.mark.parametrize("grade_id, source, must_fail, explained_by", WRONG,
+                         ids=[f"{g}-{i}" for i, (g, *_) in enumerate(WRONG)])
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail, explained_by):
+    assert_wrong_answer_loses_points_where_due(ASSIGNMENT, grade_id, source, must_fail, explained_by)
+
+
+def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
+    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == {explained for *_, explained in WRONG if explained}
 
 
 # Correct implementations that differ from the reference, some more accurate than PyTorch.

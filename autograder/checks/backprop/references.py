@@ -94,17 +94,32 @@ def loss(X, y, params, activation):
     return cross_entropy(logits(X, params, activation), y)[0]
 
 
-def gradient_descent(X, y, params, activation, lr, epochs):
-    """`epochs` full-batch steps W -= lr * dW of the mean cross-entropy, from `params`, by torch.autograd."""
+def gradient_descent(X, y, params, activation, lr, epochs, update_biases=True):
+    """`epochs` full-batch steps W -= lr * dW of the mean cross-entropy, from `params`, by torch.autograd (with
+    update_biases=False, a common mistake's: the biases stay where they start)."""
     tparams = _leaves(params)
     target = torch.from_numpy(np.asarray(y, dtype=np.int64))
     for _ in range(epochs):
         F.cross_entropy(_torch_logits(X, tparams, activation), target).backward()
         with torch.no_grad():
-            for P in (p for pair in tparams for p in pair):
+            for P in (p for pair in tparams for p in (pair if update_biases else pair[:1])):
                 P -= lr * P.grad
+            for P in (p for pair in tparams for p in pair):
                 P.grad = None
     return [(W.detach().numpy(), b.detach().numpy()) for W, b in tparams]
+
+
+def logits_like(X, params, activation, last=None, biases=True):
+    """The logits of a common mistake, in float64 numpy: `last` (an activation name) applied after the last
+    layer too, or the biases left out."""
+    A = np.asarray(X, dtype=np.float64)
+    for i, (W, b) in enumerate(params):
+        Z = A @ np.asarray(W, dtype=np.float64) + (np.asarray(b, dtype=np.float64) if biases else 0.0)
+        if i < len(params) - 1:
+            A = NUMPY_ACTIVATIONS[activation](Z)
+        else:
+            A = NUMPY_ACTIVATIONS[last](Z) if last else Z
+    return A
 
 
 def rings(n_per_ring, seed, radii=(0.4, 1.1), centre=(0.3, -0.2), noise=0.06):

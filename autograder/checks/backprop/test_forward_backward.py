@@ -36,10 +36,50 @@ def student_backward(student, X, params, activation, dlogits, key="forward"):
                      f"backward ({activation})", names=("dW", "db"))
 
 
-def assert_grads_close(grads, expected, what, rtol=RTOL, atol=ATOL):
-    for i, ((dW, db), (eW, eb)) in enumerate(zip(grads, expected)):
-        assert_close(dW, eW, f"{what}: dW of layer {i}", rtol=rtol, atol=atol)
-        assert_close(db, eb, f"{what}: db of layer {i}", rtol=rtol, atol=atol)
+def assert_grads_close(grads, expected, what, batch, rtol=RTOL, atol=ATOL):
+    """The student's [(dW, db)] (as_layers has checked their shapes) are `expected`; a failure says which of the
+    known patterns the wrong gradients follow (misconceptions.toml explains each to the student)."""
+    try:
+        for i, ((dW, db), (eW, eb)) in enumerate(zip(grads, expected)):
+            assert_close(dW, eW, f"{what}: dW of layer {i}", rtol=rtol, atol=atol)
+            assert_close(db, eb, f"{what}: db of layer {i}", rtol=rtol, atol=atol)
+    except CheckFailure as failure:
+        raise CheckFailure(f"{failure}{grads_diagnosis(grads, expected, batch, rtol, atol)}") from None
+
+
+def grads_diagnosis(grads, expected, batch, rtol, atol):
+    """What the wrong gradients have in common, as a phrase to append to the failure, or ""."""
+    def close(a, b):
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol))  # nan is never close
+    weights_right = all(close(dW, eW) for (dW, _), (eW, _) in zip(grads, expected))
+    if weights_right and not any(np.any(db) for _, db in grads):
+        return "; dW is right in every layer, but db is all zeros"
+    if weights_right and all(close(batch * db, eb) for (_, db), (_, eb) in zip(grads, expected)):
+        return "; dW is right in every layer, but db is the mean over the batch, not the sum"
+    (dW, db), (eW, eb) = grads[-1], expected[-1]
+    if len(grads) > 1 and close(dW, eW) and close(db, eb):
+        return "; the last layer's dW and db are right, so the step back through the activation goes wrong"
+    return ""
+
+
+def assert_logits(logits, X, params, activation, what):
+    """The logits are PyTorch's; wrong values that are those of a known look-alike say so (misconceptions.toml
+    explains each to the student)."""
+    try:
+        assert_close(logits, ref.pytorch_logits(X, params, activation), what, RTOL, ATOL)
+    except CheckFailure as failure:
+        look_alikes = [("the activation applied to the logits too",
+                        ref.logits_like(X, params, activation, last=activation)),
+                       ("a network without its biases", ref.logits_like(X, params, activation, biases=False))]
+        look_alikes += [(f"the activation {other!r} in place of {activation!r}", ref.logits_like(X, params, other))
+                        for other in ACTIVATIONS if other != activation]
+        for look_alike, values in look_alikes:
+            try:
+                assert_close(logits, values, what, RTOL, ATOL)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: they are the values of {look_alike}") from None
+        raise
 
 
 @each_activation("test_forward", FORMULA)
@@ -47,7 +87,7 @@ def test_forward_logits_match_pytorch(student, activation):
     """returns the right logits, with the activation between layers and none after the last layer"""
     X, params, _ = random_net(SIZES, batch=6, seed=10)
     logits, _ = student_forward(student, X, params, activation)
-    assert_close(logits, ref.pytorch_logits(X, params, activation), f"forward ({activation}): the logits", RTOL, ATOL)
+    assert_logits(logits, X, params, activation, f"forward ({activation}): the logits")
 
 
 @FORWARD_DETAIL
@@ -56,8 +96,7 @@ def test_forward_works_for_any_depth_and_batch(student):
     for sizes, batch, activation in [([4, 3], 5, "relu"), ([2, 6, 6, 6, 3], 7, "tanh"), ([3, 5, 4, 2], 1, "sigmoid")]:
         X, params, _ = random_net(sizes, batch, seed=11)
         logits, _ = student_forward(student, X, params, activation)
-        assert_close(logits, ref.pytorch_logits(X, params, activation),
-                     f"forward ({activation}) on sizes {sizes} with a batch of {batch}", RTOL, ATOL)
+        assert_logits(logits, X, params, activation, f"forward ({activation}) on sizes {sizes} with a batch of {batch}")
 
 
 @FORWARD_DETAIL
@@ -81,7 +120,7 @@ def test_backward_matches_pytorch_autograd(student, activation):
     """gives the same dW and db as PyTorch's autograd for a small network"""
     X, params, dlogits = random_net(SIZES, batch=6, seed=20)
     grads = student_backward(student, X, params, activation, dlogits)
-    assert_grads_close(grads, ref.vjp(X, params, activation, dlogits), f"backward ({activation})")
+    assert_grads_close(grads, ref.vjp(X, params, activation, dlogits), f"backward ({activation})", len(X))
 
 
 @each_activation("test_backward", FORMULA)
@@ -91,7 +130,7 @@ def test_backward_matches_centred_differences(student, activation):
     grads = student_backward(student, X, params, activation, dlogits)
     # centred differences with h = 1e-6 are accurate to about 1e-9 here
     assert_grads_close(grads, ref.numerical_vjp(X, params, activation, dlogits),
-                       f"backward ({activation}) against centred differences", rtol=1e-6, atol=1e-8)
+                       f"backward ({activation}) against centred differences", len(X), rtol=1e-6, atol=1e-8)
 
 
 @BACKWARD_DETAIL
@@ -109,7 +148,7 @@ def test_backward_works_for_any_depth_and_batch(student):
         X, params, dlogits = random_net(sizes, batch, seed=23)
         grads = student_backward(student, X, params, activation, dlogits)
         assert_grads_close(grads, ref.vjp(X, params, activation, dlogits),
-                           f"backward ({activation}) on sizes {sizes} with a batch of {batch}")
+                           f"backward ({activation}) on sizes {sizes} with a batch of {batch}", batch)
 
 
 def assert_same_grads(grads, first, what):

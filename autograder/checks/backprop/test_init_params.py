@@ -22,8 +22,12 @@ def assert_variance(W, variance, what):
     tolerance = max(0.03, 10 * np.sqrt(2 / (n - 1)))  # sd of the sample variance of n normals: sqrt(2 / (n - 1))
     ratio = W.var() / variance
     if not abs(ratio - 1) <= tolerance:
+        # rng.normal takes the standard deviation: given the variance, it draws weights of variance**2
+        squared = abs(W.var() / variance**2 - 1) <= tolerance
         raise CheckFailure(f"{what}: the variance of a {W.shape[0]}x{W.shape[1]} weight matrix is off by "
-                           f"{abs(ratio - 1):.0%}; check the formula of the variance (which fan, which factor)")
+                           f"{abs(ratio - 1):.0%}; check the formula of the variance (which fan, which factor)"
+                           + ("; the weights' variance is the square of the one due, as if the variance were passed "
+                              "as the standard deviation" if squared else ""))
 
 
 @INIT_DETAIL

@@ -30,13 +30,28 @@ def loss_and_grad(student, logits, y, what="softmax_cross_entropy"):
     return loss, dlogits, result
 
 
+def assert_mean_over_the_batch(value, expected, n, what, mistake):
+    """`value` is `expected`, a mean over a batch of `n`; a value n times too large says so, with `mistake` (the
+    sum's symptom, in misconceptions.toml's words)."""
+    try:
+        assert_close(value, expected, what)
+    except CheckFailure as failure:
+        try:
+            assert_close(value, n * np.asarray(expected), what)
+        except CheckFailure:
+            raise failure from None
+        raise CheckFailure(f"{failure}: {mistake}") from None
+
+
 @LOSS_FORMULA
 def test_loss_matches_pytorch_cross_entropy(student):
     """returns the mean cross-entropy over the batch, as one number"""
     for shape, seed in [((20, 5), 30), ((7, 2), 31)]:
         logits, y = batch(shape, seed)
         loss, _, _ = loss_and_grad(student, logits, y)
-        assert_close(loss, cross_entropy(logits, y)[0], f"softmax_cross_entropy: the loss for a batch of {shape[0]}")
+        assert_mean_over_the_batch(loss, cross_entropy(logits, y)[0], shape[0],
+                                   f"softmax_cross_entropy: the loss for a batch of {shape[0]}",
+                                   "it is the sum over the batch, not the mean")
 
 
 @LOSS_FORMULA
@@ -45,8 +60,9 @@ def test_dlogits_matches_pytorch_autograd(student):
     for shape, seed in [((20, 5), 32), ((7, 2), 33)]:
         logits, y = batch(shape, seed)
         _, dlogits, _ = loss_and_grad(student, logits, y)
-        assert_close(dlogits, cross_entropy(logits, y)[1],
-                     f"softmax_cross_entropy: dlogits for a batch of {shape[0]}")
+        assert_mean_over_the_batch(dlogits, cross_entropy(logits, y)[1], shape[0],
+                                   f"softmax_cross_entropy: dlogits for a batch of {shape[0]}",
+                                   "they are batch times too large, the gradient of the sum over the batch")
 
 
 @LOSS_FORMULA

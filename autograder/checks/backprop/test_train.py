@@ -87,10 +87,28 @@ def test_train_takes_gradient_descent_steps_of_size_lr(student):
         after, _ = train(student, activation, lr=lr, epochs=3, seed=14)
         (X, Y), _ = rings_for(student)
         expected = ref.gradient_descent(X, Y, start, activation, lr, 3)
-        for i, ((W, b), (eW, eb)) in enumerate(zip(after, expected)):
-            what = f"train({activation!r}, lr={lr}, epochs=3) compared with 3 steps from its start"
-            assert_close(W, eW, f"{what}: W of layer {i}", rtol=1e-8, atol=1e-10)
-            assert_close(b, eb, f"{what}: b of layer {i}", rtol=1e-8, atol=1e-10)
+        try:
+            assert_same_params(after, expected, f"train({activation!r}, lr={lr}, epochs=3) compared with 3 steps "
+                                                "from its start")
+        except CheckFailure as failure:
+            # the steps a common mistake takes instead, in misconceptions.toml's words
+            for mistake, params in [("the parameters have not moved from their start", start),
+                                    ("they are steps up the gradient, W + lr * dW",
+                                     ref.gradient_descent(X, Y, start, activation, -lr, 3)),
+                                    ("the weights took the steps due, but the biases never moved",
+                                     ref.gradient_descent(X, Y, start, activation, lr, 3, update_biases=False))]:
+                try:
+                    assert_same_params(after, params, "")
+                except CheckFailure:
+                    continue
+                raise CheckFailure(f"{failure}: {mistake}") from None
+            raise
+
+
+def assert_same_params(params, expected, what):
+    for i, ((W, b), (eW, eb)) in enumerate(zip(params, expected)):
+        assert_close(W, eW, f"{what}: W of layer {i}", rtol=1e-8, atol=1e-10)
+        assert_close(b, eb, f"{what}: b of layer {i}", rtol=1e-8, atol=1e-10)
 
 
 @TRAIN_FORMULA

@@ -2,11 +2,14 @@
 purity, stability and keywords."""
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
-from autograder.checking import (ATOL32, DETAIL, FORMULA, RTOL32, assert_close, assert_dtype, assert_no_warnings,
-                                assert_raises, assert_shape, assert_unchanged)
+from autograder.checking import (ATOL32, DETAIL, FORMULA, RTOL32, CheckFailure, assert_close, assert_dtype,
+                                 assert_no_warnings, assert_raises, assert_shape, assert_unchanged)
+from autograder.checks.shared_references import torch_activation
 
-from .references import expected_grad
+from .references import expected_grad, grad
 
 KEEP_DTYPE = "keep float32 input as float32 (and float64 as float64), never returning booleans or integers"
 SAME_SHAPE = "return $f'(x)$ elementwise, an array of the same shape"  # the notebook's words
@@ -31,9 +34,51 @@ def for_each(names, weight):
 
 
 def assert_grad(actual, name, x, what, rtol=None, atol=None, **kwargs):
-    """Compare with f'(x) from torch.autograd; at a kink, any value the contract accepts passes."""
+    """Compare with f'(x) from torch.autograd; at a kink, any value the contract accepts passes. Wrong values that
+    are those of a known look-alike say so (misconceptions.toml explains each to the student)."""
     tolerances = {} if rtol is None else {"rtol": rtol, "atol": atol}
-    assert_close(actual, expected_grad(name, actual, x, **kwargs), what, **tolerances)
+    try:
+        assert_close(actual, expected_grad(name, actual, x, **kwargs), what, **tolerances)
+    except CheckFailure as failure:
+        for look_alike, values in look_alikes(name, actual, x, kwargs):
+            try:
+                assert_close(actual, values, what, **tolerances)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: they are the values of {look_alike}") from None
+        raise
+
+
+def look_alikes(name, actual, x, kwargs):
+    """(description, float64 values) of what a common mistake returns instead of f'(x, **kwargs)."""
+    t = torch.from_numpy(np.array(x, dtype=np.float64))  # no gradient is taken of t: no torch.no_grad() needed
+    if kwargs and name in {n for n, _ in KEYWORDS}:
+        yield "the default, as if the keyword argument were not there", expected_grad(name, actual, x)
+    if name == "softplus":
+        beta = kwargs.get("beta", 1.0)
+        yield "the function itself, not its derivative", (F.softplus(beta * t) / beta).numpy()
+    else:
+        yield "the function itself, not its derivative", torch_activation(name, t, **kwargs).numpy()
+    if name == "sigmoid":
+        yield "sigmoid(sigmoid(x)), the sigmoid applied twice", torch.sigmoid(torch.sigmoid(t)).numpy()
+        yield "x * (1 - x): the formula in terms of the output, applied to the input x", (t * (1 - t)).numpy()
+    if name == "tanh":
+        yield "1 - x**2: the formula in terms of the output, applied to the input x", (1 - t**2).numpy()
+    if name in ("silu", "swish"):
+        beta = kwargs.get("beta", 1.0)
+        s = torch.sigmoid(beta * t)
+        yield "the sigmoid alone: the second term of the product rule is missing", s.numpy()
+        if beta != 1.0:
+            yield ("s * (1 + x * (1 - s)) with s = sigmoid(beta * x): the chain rule's factor beta is missing",
+                   (s * (1 + t * (1 - s))).numpy())
+    if name == "gelu" and kwargs.get("approximate", "none") == "none":
+        yield "the derivative of the tanh approximation", grad("gelu", x, approximate="tanh")
+        yield ("Phi(x) alone: the second term of the product rule is missing",
+               (0.5 * (1 + torch.erf(t / 2**0.5))).numpy())
+    if name == "gelu" and kwargs.get("approximate") == "tanh":
+        u = (2 / np.pi) ** 0.5 * (t + 0.044715 * t**3)
+        yield ("0.5 * (1 + tanh(u)) alone: the second term of the product rule is missing",
+               (0.5 * (1 + torch.tanh(u))).numpy())
 
 
 @for_each(ELEMENTWISE, FORMULA)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checking import (DETAIL, FORMULA, assert_close, assert_dtype, assert_no_warnings, assert_shape,
-                                 assert_unchanged)
+from autograder.checking import (DETAIL, FORMULA, CheckFailure, assert_close, assert_dtype, assert_no_warnings,
+                                 assert_shape, assert_unchanged)
 from autograder.codec import Function
 
 from .references import relative_error as ref_relative_error
@@ -34,6 +34,37 @@ def exact_grad(torch_f, x):
     return g.numpy()
 
 
+def other_differences(torch_f, x, h):
+    """(description, values) of the differences a common mistake takes instead of the centred one, in float64."""
+    x = np.array(x, dtype=np.float64)
+    f = lambda point: torch_f(torch.from_numpy(point)).item()  # noqa: E731
+    forward, centred_over_h = np.zeros_like(x), np.zeros_like(x)
+    f_x = f(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        forward[i] = (f(up) - f_x) / h
+        centred_over_h[i] = (f(up) - f(down)) / h
+    return [("a forward difference (f(x + h e_i) - f(x)) / h, not a centred one", forward),
+            ("a centred difference divided by h, not by 2h", centred_over_h)]
+
+
+def assert_numerical_grad(g, torch_f, x, h, what, atol):
+    """`g` is the gradient of torch_f at x to within `atol`; wrong values that are those of a known look-alike say
+    so (misconceptions.toml explains each to the student)."""
+    try:
+        assert_close(g, exact_grad(torch_f, x), what, rtol=0.0, atol=atol)
+    except CheckFailure as failure:
+        for look_alike, values in other_differences(torch_f, x, h):
+            try:
+                assert_close(g, values, what, rtol=0.0, atol=atol)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: they are the values of {look_alike}") from None
+        raise
+
+
 def inputs(shape, seed):
     return np.random.default_rng(seed).uniform(-3.0, 3.0, shape)
 
@@ -44,8 +75,7 @@ def test_numerical_grad_is_a_centred_difference(student):
     for source, torch_f, shape in FUNCTIONS:
         x = inputs(shape, seed=len(shape))
         g = student.numerical_grad(Function(source), x, h=1e-3)
-        assert_close(g, exact_grad(torch_f, x), f"numerical_grad with h=1e-3 on a {len(shape)}-d x",
-                     rtol=0.0, atol=CENTRED_ATOL)
+        assert_numerical_grad(g, torch_f, x, 1e-3, f"numerical_grad with h=1e-3 on a {len(shape)}-d x", CENTRED_ATOL)
 
 
 @NUMERICAL_GRAD_DETAIL
@@ -54,7 +84,20 @@ def test_numerical_grad_uses_the_step_it_is_given(student):
     x = inputs((3, 4), seed=5)
     for h in (0.1, 0.01):
         g = student.numerical_grad(Function(CUBES), x, h=h)
-        assert_close(g, 3 * x**2 + h**2, f"numerical_grad of sum(x**3) with h={h}", rtol=0.0, atol=1e-9)
+        what = f"numerical_grad of sum(x**3) with h={h}"
+        try:
+            assert_close(g, 3 * x**2 + h**2, what, rtol=0.0, atol=1e-9)
+        except CheckFailure as failure:
+            # the differences of sum(x**3) a common mistake takes, in closed form
+            for look_alike, values in [("a forward difference, not a centred one", 3 * x**2 + 3 * x * h + h**2),
+                                       ("a centred difference divided by h, not by 2h", 2 * (3 * x**2 + h**2)),
+                                       ("a much smaller step than the h given", 3 * x**2)]:
+                try:
+                    assert_close(g, values, what, rtol=0.0, atol=1e-6)
+                except CheckFailure:
+                    continue
+                raise CheckFailure(f"{failure}: they are the values of {look_alike}") from None
+            raise
 
 
 @NUMERICAL_GRAD_FORMULA
@@ -62,8 +105,8 @@ def test_numerical_grad_default_step_is_small_and_centred(student):
     """with the default h=1e-5 matches the exact gradient within 1e-7"""
     source, torch_f, shape = FUNCTIONS[0]
     x = inputs(shape, seed=6)
-    assert_close(student.numerical_grad(Function(source), x), exact_grad(torch_f, x),
-                 "numerical_grad with the default h", rtol=0.0, atol=1e-7)
+    assert_numerical_grad(student.numerical_grad(Function(source), x), torch_f, x, 1e-5,
+                          "numerical_grad with the default h", 1e-7)
 
 
 @NUMERICAL_GRAD_DETAIL
@@ -84,7 +127,7 @@ def test_numerical_grad_works_in_float64_for_float32_x(student):
     x = inputs(shape, seed=8).astype(np.float32)
     result = student.call("numerical_grad", Function(source), x, h=1e-3)
     assert_dtype(result.value, np.float64, "numerical_grad for float32 x", contract=FLOAT64_GRAD)
-    assert_close(result.value, exact_grad(torch_f, x), "numerical_grad for float32 x", rtol=0.0, atol=CENTRED_ATOL)
+    assert_numerical_grad(result.value, torch_f, x, 1e-3, "numerical_grad for float32 x", CENTRED_ATOL)
     assert_unchanged(x, result.args_after[1], "numerical_grad (its argument x)")
 
 
@@ -95,8 +138,31 @@ KNOWN = [(np.array([1.0, 2.0, -3.0]), np.array([1.0, 2.2, -3.0])),
 
 
 def assert_relative_error(value, a, b, what):
+    """`value` is relative_error(a, b); wrong values that are those of a known look-alike say so
+    (misconceptions.toml explains each to the student)."""
     assert_shape(value, (), what, contract="max over elements of |a - b| / max(|a|, |b|, 1e-12), as a Python float")
-    assert_close(value, ref_relative_error(a, b), what, rtol=1e-12, atol=0.0)
+    try:
+        assert_close(value, ref_relative_error(a, b), what, rtol=1e-12, atol=0.0)
+    except CheckFailure as failure:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        diff = np.abs(a - b)
+        with np.errstate(all="ignore"):
+            look_alikes = [
+                ("|a - b| / |a|: dividing by one of the two alone", np.max(diff / np.abs(a))),
+                ("|a - b| / |b|: dividing by one of the two alone", np.max(diff / np.abs(b))),
+                ("|a - b| / (|a| + |b|): dividing by the sum, not by the larger of |a| and |b|",
+                 np.max(diff / np.maximum(np.abs(a) + np.abs(b), 1e-12))),
+                ("the largest difference over the largest magnitude, not the largest elementwise ratio",
+                 np.max(diff) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1e-12))]
+        for look_alike, other in look_alikes:
+            if not np.isfinite(other):
+                continue
+            try:
+                assert_close(value, other, what, rtol=1e-9, atol=0.0)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: it is the value of {look_alike}") from None
+        raise
 
 
 @RELATIVE_ERROR_FORMULA

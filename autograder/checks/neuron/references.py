@@ -27,13 +27,14 @@ def dense_forward(X, W, b):
     return F.linear(_t(X), _t(W).T, _t(b)).numpy()
 
 
-def mlp_forward(X, params, activation):
-    """Logits of the MLP: `activation` (a key of ACTIVATIONS) after every layer but the last."""
+def mlp_forward(X, params, activation, hidden=True, last=False):
+    """Logits of the MLP: `activation` (a key of ACTIVATIONS) after every layer but the last. A common mistake's
+    logits: the activation after the hidden layers only when `hidden`, and after the last layer too when `last`."""
     f = ACTIVATIONS[activation]
     a = _t(X)
     for k, (W, b) in enumerate(params):
         a = F.linear(a, _t(W).T, _t(b))
-        if k < len(params) - 1:
+        if hidden and k < len(params) - 1 or last and k == len(params) - 1:
             a = f(a)
     return a.numpy()
 

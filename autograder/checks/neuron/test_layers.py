@@ -99,8 +99,27 @@ def test_dense_forward_rejects_a_bias_of_the_wrong_length(student):
 # -- mlp_forward --------------------------------------------------------------------------------------
 
 def check_mlp(student, X, params, activation, what):
-    assert_close(student.mlp_forward(X, params, Function(activation)), ref.mlp_forward(X, params, activation),
-                          what)
+    assert_logits(student.mlp_forward(X, params, Function(activation)), X, params, activation, what)
+
+
+def assert_logits(logits, X, params, activation, what, **tolerances):
+    """`logits` are the MLP's; wrong values that are those of a known look-alike say so (misconceptions.toml
+    explains each to the student)."""
+    try:
+        assert_close(logits, ref.mlp_forward(X, params, activation), what, **tolerances)
+    except CheckFailure as failure:
+        look_alikes = [("the activation applied to the logits too", {"last": True}),
+                       ("a network with no activation at all", {"hidden": False})]
+        if activation != RELU:
+            look_alikes.append(("ReLU in place of the activation given", {"activation": RELU}))
+        for look_alike, change in look_alikes:
+            try:
+                assert_close(logits, ref.mlp_forward(X, params, **{"activation": activation, **change}), what,
+                             **tolerances)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: they are the values of {look_alike}") from None
+        raise
 
 
 @MLP_FORMULA
@@ -116,9 +135,11 @@ def test_mlp_forward_matches_pytorch_for_tanh_and_relu_networks(student):
 def test_mlp_forward_of_one_layer_is_linear(student):
     """a one-layer network is linear: it returns X W + b and never applies the activation"""
     X, params = 3 * inputs(6, 5, seed=22), random_params([5, 3], seed=23)
-    for activation, name in ((TANH, "tanh"), (RELU, "ReLU"), (NAN_EVERYWHERE, "an activation that returns nan")):
-        assert_close(student.mlp_forward(X, params, Function(activation)), ref.dense_forward(X, *params[0]),
-                              f"mlp_forward of a one-layer network with {name}")
+    for activation, name in ((TANH, "tanh"), (RELU, "ReLU")):
+        assert_logits(student.mlp_forward(X, params, Function(activation)), X, params, activation,
+                      f"mlp_forward of a one-layer network with {name}")
+    assert_close(student.mlp_forward(X, params, Function(NAN_EVERYWHERE)), ref.dense_forward(X, *params[0]),
+                 "mlp_forward of a one-layer network with an activation that returns nan")
 
 
 @MLP_FORMULA
@@ -157,7 +178,7 @@ def test_mlp_forward_keeps_float32(student):
     for activation in (TANH, RELU):
         logits = student.mlp_forward(X, params, Function(activation))
         assert_dtype(logits, np.float32, "mlp_forward", contract="in the inputs' dtype (float32 stays float32)")
-        assert_close(logits, ref.mlp_forward(X, params, activation), "mlp_forward", rtol=RTOL32, atol=ATOL32)
+        assert_logits(logits, X, params, activation, "mlp_forward", rtol=RTOL32, atol=ATOL32)
 
 
 @MLP_DETAIL

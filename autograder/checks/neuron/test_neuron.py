@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from autograder.checking import (RTOL32, ATOL32, DETAIL, FORMULA, assert_close, assert_dtype, assert_shape,
-                                 assert_unchanged)
+from autograder.checking import (RTOL32, ATOL32, DETAIL, FORMULA, CheckFailure, assert_close, assert_dtype,
+                                 assert_shape, assert_unchanged)
 
 from . import references as ref
 
@@ -84,20 +84,37 @@ def pre_activations(seed=0, size=200, dtype=np.float64):
         return np.concatenate([rng.normal(0.0, 3.0, size), EDGES]).astype(dtype)
 
 
+def assert_step(value, z, what):
+    """`value` is step(z); wrong values that are those of a known look-alike say so (misconceptions.toml explains
+    each to the student)."""
+    try:
+        assert_close(value, ref.step(z), what)
+    except CheckFailure as failure:
+        z = np.asarray(z, dtype=np.float64)
+        for look_alike, other in [("z > 0, which stays silent at z = 0", (z > 0).astype(np.float64)),
+                                  ("(sign(z) + 1) / 2, which is 0.5 at z = 0", (np.sign(z) + 1) / 2)]:
+            try:
+                assert_close(value, other, what)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: they are the values of {look_alike}") from None
+        raise
+
+
 @STEP_FORMULA
 def test_step_values_for_random_and_edge_inputs(student):
     """returns 1.0 where z >= 0 and 0.0 where z < 0, for random and edge inputs (tiny, huge, infinite)"""
     z = pre_activations()
-    assert_close(student.step(z), ref.step(z), "step")
+    assert_step(student.step(z), z, "step")
 
 
 @STEP_FORMULA
 def test_step_fires_at_exactly_zero(student):
     """gives 1.0 at z = 0 and at z = -0.0: the neuron fires when z >= 0"""
     z = np.array([0.0, -0.0, 0.0])
-    assert_close(student.step(z), ref.step(z), "step at z = 0")
-    assert_close(student.step(np.array(0.0)), ref.step(0.0), "step of a 0-d zero")
-    assert_close(student.step(-0.0), ref.step(-0.0), "step(-0.0)")
+    assert_step(student.step(z), z, "step at z = 0")
+    assert_step(student.step(np.array(0.0)), 0.0, "step of a 0-d zero")
+    assert_step(student.step(-0.0), -0.0, "step(-0.0)")
 
 
 @STEP_DETAIL
