@@ -78,8 +78,9 @@ release: venv
 	$(BIN)/python -m autograder release
 
 # Seconds per submission: plain `nbgrader autograde` against this grader, on the same notebooks.
+# CLASS=200: a realistic class of 200 (correct, mistakes, partial, blank, broken), graded with --workers 2.
 bench-grade: venv sandbox-tools
-	$(BIN)/python -m autograder.bench $(N)
+	$(BIN)/python -m autograder.bench $(if $(CLASS),$(CLASS) --class,$(N))
 
 clean:
 	rm -rf _build

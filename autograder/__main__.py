@@ -67,14 +67,15 @@ def main(argv=None) -> int:
             print(f"wrote {path}")
         return 0
 
-    from .grade import grade_folder
+    from .grade import find_submissions, grade_folder, summary
     results, problems = grade_folder(args.assignment, args.submissions, args.out, max(1, args.workers), args.db,
                                     sandboxed=not args.unsafe_no_sandbox, cell_timeout=args.cell_timeout,
                                     call_timeout=args.call_timeout, regrade=args.regrade, lms=args.lms)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    print(f"graded {len(results)} submissions: {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}, "
-          f"class report {args.out / 'report.html'}")
+    total = len(find_submissions(args.assignment, args.submissions)[0])
+    print(f"{summary(results, total)}. Grades: {args.out / 'grades.csv'}; feedback in {args.out / 'feedback'}; "
+          f"class report: {args.out / 'report.html'}")
     from .proxy import STOPPING
     return 130 if STOPPING.is_set() else 1 if problems else 0
 

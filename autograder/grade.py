@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import traceback
+from collections import Counter
 from pathlib import Path
 
 from tqdm import tqdm
@@ -122,6 +123,7 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
     remove_stale_cgroups()
     results = []
     bar = tqdm(total=len(found), desc=f"grading {assignment}", unit="student")
+    bar.tally = Counter()
     with Stopper() as stopper:
         run.prepare()
         if workers <= 1:
@@ -223,10 +225,34 @@ class Stopper:
     stopping = False
 
 
+def outcome(grade: StudentGrade) -> str:
+    """How a submission's grading went, as the progress bar and the summary count it: "reused" (unchanged since
+    the last run), "failed" (the grader failed on it, or its grade could not be recorded: grade it again),
+    "with problems" (graded, with a problem of the notebook as a whole: unreadable, not executable, a cell that
+    raised, a test cell missing; the class report lists them) or "graded"."""
+    if grade.reused:
+        return "reused"
+    if grade.grader_failed or not grade.recorded:
+        return "failed"
+    return "with problems" if grade.problems else "graded"
+
+
+def summary(results: list[StudentGrade], total: int) -> str:
+    """One line: how many submissions of `total` ended each way."""
+    counts = Counter(map(outcome, results))
+    parts = [f"{counts[kind]} {kind}" for kind in ("graded", "with problems", "reused", "failed") if counts[kind]]
+    missing = total - len(results)
+    return f"{len(results)} of {total} submissions: " + ", ".join(parts or ["none"]) + (
+        f"; {missing} not graded" if missing else "")
+
+
 def _report(grade: StudentGrade, bar) -> StudentGrade:
     reasons = grade.problems + grade.lost_points()
     bar.write(printable(f"{grade.student_id}: {grade.score:g}/{grade.max_score:g}"
                         + (" (unchanged since the last run)" if grade.reused else "")
                         + (" | " + " | ".join(reasons) if reasons else "")))
+    bar.tally[outcome(grade)] += 1
+    bar.set_postfix({kind: bar.tally[kind] for kind in ("graded", "with problems", "reused", "failed")},
+                    refresh=False)
     bar.update(1)
     return grade

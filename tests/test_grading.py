@@ -132,6 +132,7 @@ def test_a_rerun_reuses_unchanged_grades_and_a_regrade_gives_identical_results(g
     rerun = subprocess.run(grade_command(subs, out), cwd=course.REPO, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0
     assert rerun.stdout.count("(unchanged since the last run)") == 8
+    assert f"8 of 8 submissions: 8 reused. Grades: {out / 'grades.csv'}" in rerun.stdout
     assert (out / "grades.csv").read_text() == before
     regrade = subprocess.run(grade_command(subs, out, "--regrade"), cwd=course.REPO, capture_output=True, text=True,
                              timeout=600)
