@@ -94,17 +94,26 @@ def test_a_class_graded_into_postgresql_reads_back_with_nbgrader_export(server, 
         (subs / student).mkdir(parents=True)
         nbformat.write(nb, str(subs / student / "activations.ipynb"))
     url = f"postgresql+psycopg2://root@/gradebook?host={server}"
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", "activations", str(subs), "--out", str(out),
-                          "--workers", "2", "--db", url], cwd=course.REPO, capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stderr[-3000:]
-    exported = tmp_path / "export.csv"
-    subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), "export",
-                    f"--CourseDirectory.db_url={url}", f"--CourseDirectory.course_id={course.COURSE_ID}",
-                    f"--CsvExportPlugin.to={exported}"],
-                   cwd=tmp_path, check=True, capture_output=True, text=True, timeout=300)
-    with open(exported) as f:
-        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
-    assert scores == {"honest": MAX, "honest2": MAX, "blank": 0.0, "intruder": MAX}
+    grade = [sys.executable, "-m", "autograder", "grade", "activations", str(subs), "--out", str(out),
+             "--workers", "2", "--db", url]
+    # graded, then graded again from scratch: nbgrader's export and the tables hold each grade exactly once
+    for rerun in ([], ["--regrade"]):
+        run = subprocess.run(grade + rerun, cwd=course.REPO, capture_output=True, text=True, timeout=900)
+        assert run.returncode == 0, run.stderr[-3000:]
+        exported = tmp_path / "export.csv"
+        subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), "export",
+                        f"--CourseDirectory.db_url={url}", f"--CourseDirectory.course_id={course.COURSE_ID}",
+                        f"--CsvExportPlugin.to={exported}"],
+                       cwd=tmp_path, check=True, capture_output=True, text=True, timeout=300)
+        with open(exported) as f:
+            rows = list(csv.DictReader(f))
+        assert sorted(row["student_id"] for row in rows) == ["blank", "honest", "honest2", "intruder"]
+        assert {row["student_id"]: float(row["score"]) for row in rows} == {"honest": MAX, "honest2": MAX,
+                                                                             "blank": 0.0, "intruder": MAX}
+        submitted = subprocess.run(["psql", "-h", str(server), "-d", "gradebook", "-tAc",
+                                    "SELECT count(*) FROM submitted_assignment"],
+                                   check=True, capture_output=True, text=True).stdout.strip()
+        assert submitted == "4"
     tables = subprocess.run(["psql", "-h", str(server), "-d", "gradebook", "-tAc",
                              "SELECT count(*) FROM pg_tables WHERE tablename = 'pwned'"],
                             check=True, capture_output=True, text=True).stdout.strip()
