@@ -1,6 +1,7 @@
 """The hidden checks of `lab_autograd` pass every correct implementation and fail realistic wrong ones."""
 import pytest
 
+from autograder import misconceptions
 from autograder.checks.lab_autograd.hand_written import Notebook
 from helpers import failed_checks, hidden_results, solution, with_answers
 
@@ -65,26 +66,40 @@ GRADIENTS = {"test_gradients_match_pytorch_for_a_random_upstream_gradient", "tes
              "test_gradient_comes_from_your_backward", "test_backward_is_written_by_hand",
              "test_two_calls_in_flight_do_not_interfere", "test_backward_agrees_with_centred_differences_of_forward"}
 
-# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+# The input saved, and used in backward as if it were the output s
+SAVES_THE_INPUT = sigmoid(forward="        e = torch.exp(-x.abs())\n        ctx.save_for_backward(x)\n"
+                                  "        return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))\n")
+SWISH_WITHOUT_INNER_BETA = swish(backward="        x, s = ctx.saved_tensors\n"
+                                          "        return grad_output * (s + x * s * (1 - s)), None\n")
+SWISH_WITHOUT_NONE = swish(backward="        x, s = ctx.saved_tensors\n"
+                                    "        return grad_output * (s + ctx.beta * x * s * (1 - s))\n")
+SWISH_BETA = {"test_swish_honours_beta_in_forward_and_backward", "test_swish_with_beta_in_float32"}
+
+# (answer cell, wrong source, checks that must fail, the misconception that explains one of them or None).
+# Each is a mistake students really make.
 WRONG = [
     ("SigmoidFunction", sigmoid(backward="        (s,) = ctx.saved_tensors\n        return grad_output * s\n"),
-     GRADIENTS),  # forgets (1 - s)
+     GRADIENTS, "sigmoid-missing-factor"),  # forgets (1 - s)
     ("SigmoidFunction", sigmoid(backward="        (s,) = ctx.saved_tensors\n        return s * (1 - s)\n"),
-     GRADIENTS),  # ignores grad_output
-    ("SigmoidFunction", NAIVE, {"test_edge_inputs_in_float64", "test_huge_float32_inputs_stay_finite"}),
-    ("SigmoidFunction", NOT_A_FUNCTION, {"test_gradient_comes_from_your_backward"}),
-    ("SigmoidFunction", STATE_ON_THE_CLASS, {"test_two_calls_in_flight_do_not_interfere"}),
-    ("SigmoidFunction", IN_PLACE, {"test_does_not_modify_its_input"}),
-    ("GELUFunction", TANH_GELU, VALUES),
-    ("GELUFunction", gelu(derivative="cdf"), GRADIENTS),  # forgets x * phi(x)
-    ("GELUFunction", GELU_IN_FLOAT64, {"test_float32_stays_float32"}),
-    ("SwishFunction", SWISH_IGNORES_BETA, {"test_swish_honours_beta_in_forward_and_backward",
-                                           "test_swish_with_beta_in_float32",
-                                           "test_backward_agrees_with_centred_differences_of_forward"}),
+     GRADIENTS, "grad-output-ignored"),  # ignores grad_output
+    ("SigmoidFunction", NAIVE, {"test_edge_inputs_in_float64", "test_huge_float32_inputs_stay_finite"},
+     "sigmoid-overflow"),
+    ("SigmoidFunction", NOT_A_FUNCTION, {"test_gradient_comes_from_your_backward"}, "not-a-function"),
+    ("SigmoidFunction", STATE_ON_THE_CLASS, {"test_two_calls_in_flight_do_not_interfere"}, "state-on-the-class"),
+    ("SigmoidFunction", IN_PLACE, {"test_does_not_modify_its_input"}, "input-changed-in-place"),
+    ("SigmoidFunction", SAVES_THE_INPUT, GRADIENTS, "saved-input-used-as-output"),
+    ("GELUFunction", TANH_GELU, VALUES, "gelu-tanh-approximation"),
+    ("GELUFunction", gelu(derivative="cdf"), GRADIENTS, "gelu-product-rule"),  # forgets x * phi(x)
+    ("GELUFunction", GELU_IN_FLOAT64, {"test_float32_stays_float32"}, "dtype-changed"),
+    ("SwishFunction", SWISH_IGNORES_BETA, SWISH_BETA | {"test_backward_agrees_with_centred_differences_of_forward"},
+     "swish-beta-ignored"),
     ("SwishFunction", swish(backward="        x, s = ctx.saved_tensors\n        return grad_output * s, None\n"),
-     GRADIENTS | {"test_swish_honours_beta_in_forward_and_backward"}),  # differentiates as if s did not depend on x
+     GRADIENTS | {"test_swish_honours_beta_in_forward_and_backward"},
+     "swish-product-rule"),  # differentiates as if s did not depend on x
+    ("SwishFunction", SWISH_WITHOUT_INNER_BETA,
+     SWISH_BETA | {"test_backward_agrees_with_centred_differences_of_forward"}, "swish-chain-rule-beta"),
+    ("SwishFunction", SWISH_WITHOUT_NONE, GRADIENTS - {"test_backward_is_written_by_hand"}, "missing-none-for-beta"),
 ]
-
 
 def groups(wrong):
     """Each worker imports torch (seconds): wrong answers run in groups, at most one per answer cell (the
@@ -97,19 +112,23 @@ def groups(wrong):
 
 
 def assert_each_loses_points_on_its_checks_only(group, exactly=False):
-    """With the group's sources in their cells, each cell fails its `must_fail` checks (only those, if `exactly`).
+    """With the group's sources in their cells, each cell fails its `must_fail` checks (only those, if `exactly`),
+    and the misconception `explained_by` (the entry's fourth item, None for none) explains one of them.
     Only these cells' checks run (test_hidden_checks.py shows that no cell's checks depend on another's answer)."""
-    wrong_cells = {f"test_{grade_id}" for grade_id, _, _ in group}
-    results = hidden_results(with_answers(solution(ASSIGNMENT), {g: source for g, source, _ in group}), ASSIGNMENT,
+    wrong_cells = {f"test_{grade_id}" for grade_id, *_ in group}
+    results = hidden_results(with_answers(solution(ASSIGNMENT), {g: source for g, source, *_ in group}), ASSIGNMENT,
                              wrong_cells)
-    for grade_id, _, must_fail in group:
+    for grade_id, _, must_fail, explained_by in group:
         failed = failed_checks(results, f"test_{grade_id}")
         assert must_fail == failed if exactly else must_fail <= failed, \
             f"{grade_id}: expected {must_fail} to fail, failed: {failed}"
+        if explained_by:
+            shown = {r.misconception: r.message for r in results[f"test_{grade_id}"] if not r.passed}
+            assert explained_by in shown, f"{grade_id}: expected [{explained_by}] to explain a failure; shown {shown}"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, _, _ in group))
+@pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, *_ in group))
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(group):
     assert_each_loses_points_on_its_checks_only(group)
 
@@ -140,7 +159,7 @@ torch.autograd.gradcheck = lambda *args, **kwargs: True
 
 @pytest.mark.slow
 def test_a_notebook_that_patches_autograd_does_not_pass_a_wrong_backward():
-    assert_each_loses_points_on_its_checks_only([("SigmoidFunction", PATCHED_AUTOGRAD, GRADIENTS)])
+    assert_each_loses_points_on_its_checks_only([("SigmoidFunction", PATCHED_AUTOGRAD, GRADIENTS, None)])
 
 
 # Backward passes that ask autograd for the derivative: right values and gradients, against the rule.
@@ -168,14 +187,21 @@ HIDDEN_AUTOGRAD_GRAD = sigmoid(
              "            t = x.detach().clone()\n            t.requires_grad = True\n"
              "            (dx,) = differentiate(torch.sigmoid(t), t, grad_output)\n        return dx\n")
 HAND_WRITTEN = {"test_backward_is_written_by_hand"}
-DELEGATING = [("GELUFunction", AUTOGRAD_GRAD, HAND_WRITTEN), ("SigmoidFunction", HELPER_CALLS_BACKWARD, HAND_WRITTEN),
-              ("SwishFunction", FUNC_VJP, HAND_WRITTEN), ("SigmoidFunction", HIDDEN_AUTOGRAD_GRAD, HAND_WRITTEN)]
+DELEGATING = [("GELUFunction", AUTOGRAD_GRAD, HAND_WRITTEN, "derivative-from-autograd"),
+              ("SigmoidFunction", HELPER_CALLS_BACKWARD, HAND_WRITTEN, "derivative-from-autograd"),
+              ("SwishFunction", FUNC_VJP, HAND_WRITTEN, "derivative-from-autograd"),
+              ("SigmoidFunction", HIDDEN_AUTOGRAD_GRAD, HAND_WRITTEN, "derivative-from-autograd")]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("group", groups(DELEGATING), ids=lambda group: "+".join(g for g, _, _ in group))
+@pytest.mark.parametrize("group", groups(DELEGATING), ids=lambda group: "+".join(g for g, *_ in group))
 def test_a_backward_that_asks_autograd_loses_the_hand_written_check_only(group):
     assert_each_loses_points_on_its_checks_only(group, exactly=True)
+
+
+def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
+    shown = {explained for *_, explained in WRONG + DELEGATING} - {None}
+    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == shown
 
 
 # Correct implementations that differ from the reference: torch.sigmoid in forward, the input saved

@@ -1,6 +1,7 @@
 """The hidden checks of `lab_dying_relu` pass every correct implementation and fail realistic wrong ones."""
 import pytest
 
+from autograder import misconceptions
 from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answer
 
 ASSIGNMENT = "lab_dying_relu"
@@ -31,55 +32,68 @@ VALUES = {"test_counts_relu_units_killed_on_purpose", "test_layers_entirely_dead
           "test_a_unit_that_is_zero_on_only_some_rows_is_alive", "test_two_calls_give_the_same_result",
           "test_works_for_float32_and_for_a_batch_of_one"}
 
-# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+# (answer cell, wrong source, checks that must fail, the misconception that explains one of them or None).
+# Each is a mistake students really make.
 WRONG = [
     ("dead_fraction", dead(measure="(a <= 0).any(dim=0).float().mean().item()"),
-     {"test_a_unit_that_is_zero_on_only_some_rows_is_alive", "test_counts_relu_units_killed_on_purpose"}),
+     {"test_a_unit_that_is_zero_on_only_some_rows_is_alive", "test_counts_relu_units_killed_on_purpose"},
+     "off-on-some-rows"),
     ("dead_fraction", dead(measure="(a == 0).float().mean().item()"),
      {"test_a_unit_that_is_zero_on_only_some_rows_is_alive", "test_counts_relu_units_killed_on_purpose",
-      "test_negative_outputs_on_every_row_count_as_dead"}),
+      "test_negative_outputs_on_every_row_count_as_dead"}, "per-output-not-per-unit"),
     ("dead_fraction", dead(modules="[m for m in model if not isinstance(m, nn.Linear)] + [model[-1]]"),
-     {"test_returns_a_list_of_python_floats_one_per_hidden_layer"} | VALUES),
-    ("dead_fraction", dead(remove="pass"), {"test_hooks_are_removed_and_the_model_is_left_unchanged"}),
+     {"test_returns_a_list_of_python_floats_one_per_hidden_layer"} | VALUES, "output-layer-counted"),
+    ("dead_fraction", dead(remove="pass"), {"test_hooks_are_removed_and_the_model_is_left_unchanged"},
+     "hooks-not-removed"),
     ("dead_fraction", dead(modules="[m for m in model if isinstance(m, nn.Linear)][:-1]",
                            measure="(a > 0).all(dim=0).float().mean().item()"),
-     VALUES | {"test_negative_outputs_on_every_row_count_as_dead"}),
-    ("dead_fraction", dead(modules="[model[1]]"), {"test_returns_a_list_of_python_floats_one_per_hidden_layer"} | VALUES),
+     VALUES | {"test_negative_outputs_on_every_row_count_as_dead"}, "inverted-test"),
+    ("dead_fraction", dead(modules="[model[1]]"),
+     {"test_returns_a_list_of_python_floats_one_per_hidden_layer"} | VALUES, "missing-layers"),
     ("dead_fraction", dead(measure="(a == 0).all(dim=0).float().mean().item()"),
-     {"test_negative_outputs_on_every_row_count_as_dead"}),
+     {"test_negative_outputs_on_every_row_count_as_dead"}, "exactly-zero-not-at-most-zero"),
     ("dead_fraction", dead(modules="[m for m in model if isinstance(m, nn.ReLU)]"),
-     {"test_negative_outputs_on_every_row_count_as_dead"}),
+     {"test_negative_outputs_on_every_row_count_as_dead"}, "only-relu-modules"),
     ("dead_fraction", dead(measure="(a <= 0).all(dim=0).float().mean()"),
-     {"test_returns_a_list_of_python_floats_one_per_hidden_layer"}),
-    ("dead_fraction", dead(measure="(a <= 0).all(dim=0).float().sum().item()"), VALUES),
+     {"test_returns_a_list_of_python_floats_one_per_hidden_layer"}, "fractions-are-tensors"),
+    ("dead_fraction", dead(measure="(a <= 0).all(dim=0).float().sum().item()"), VALUES, "count-not-fraction"),
     ("dead_fraction", dead(run="torch.set_grad_enabled(False)\n    model(X)"),
-     {"test_hooks_are_removed_and_the_model_is_left_unchanged"}),
+     {"test_hooks_are_removed_and_the_model_is_left_unchanged"}, "gradients-left-off"),
     # parameters frozen "so that no graph is built", and never unfrozen
     ("dead_fraction", dead(run="for p in model.parameters():\n        p.requires_grad_(False)\n    model(X)"),
-     {"test_hooks_are_removed_and_the_model_is_left_unchanged"}),
+     {"test_hooks_are_removed_and_the_model_is_left_unchanged"}, "gradients-left-off"),
     # gradients left off, and a torch that says they are on: with a check that asked torch.is_grad_enabled()
     # in the worker, this earned full marks
     ("dead_fraction",
      dead(run="torch.set_grad_enabled(False)\n    model(X)") + "\n\ntorch.is_grad_enabled = lambda: True\n",
-     {"test_hooks_are_removed_and_the_model_is_left_unchanged"}),
+     {"test_hooks_are_removed_and_the_model_is_left_unchanged"}, "gradients-left-off"),
     ("with_leaky_relu", leaky(body="fixed = model"),
-     {"test_the_original_model_is_left_unchanged", "test_the_copy_has_parameters_of_its_own"}),
+     {"test_the_original_model_is_left_unchanged", "test_the_copy_has_parameters_of_its_own"}, "changes-the-original"),
     ("with_leaky_relu", leaky(replace="nn.LeakyReLU()"),
-     {"test_the_copy_computes_the_leaky_relu_network", "test_every_relu_and_only_relu_is_replaced"}),
-    ("with_leaky_relu", leaky(test="not isinstance(module, nn.Linear)"), {"test_every_relu_and_only_relu_is_replaced"}),
-    ("with_leaky_relu", leaky(body="fixed = nn.Sequential(*model)"), {"test_the_copy_has_parameters_of_its_own"}),
-    ("with_leaky_relu", leaky(body="fixed = copy.copy(model)"), {"test_the_original_model_is_left_unchanged"}),
+     {"test_the_copy_computes_the_leaky_relu_network", "test_every_relu_and_only_relu_is_replaced"}, "alpha-ignored"),
+    ("with_leaky_relu", leaky(test="not isinstance(module, nn.Linear)"), {"test_every_relu_and_only_relu_is_replaced"},
+     "replaces-other-activations"),
+    ("with_leaky_relu", leaky(body="fixed = nn.Sequential(*model)"), {"test_the_copy_has_parameters_of_its_own"},
+     "shares-parameters"),
+    ("with_leaky_relu", leaky(body="fixed = copy.copy(model)"), {"test_the_original_model_is_left_unchanged"},
+     "changes-the-original"),
     ("with_leaky_relu", leaky(body="fixed = nets.make_mlp(model[0].in_features, model[0].out_features, "
                                    "len(model) // 2, model[-1].out_features, 'relu').to(model[0].weight.dtype)"),
-     {"test_the_copy_computes_the_leaky_relu_network", "test_alpha_defaults_to_0_01"}),
-    ("with_leaky_relu", leaky(signature="def with_leaky_relu(model, alpha=0.1):"), {"test_alpha_defaults_to_0_01"}),
+     {"test_the_copy_computes_the_leaky_relu_network", "test_alpha_defaults_to_0_01"}, "new-weights"),
+    ("with_leaky_relu", leaky(signature="def with_leaky_relu(model, alpha=0.1):"), {"test_alpha_defaults_to_0_01"},
+     "wrong-default-alpha"),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("grade_id, source, must_fail", WRONG, ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG)])
-def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
-    assert_wrong_answer_loses_points_where_due(ASSIGNMENT, grade_id, source, must_fail)
+@pytest.mark.parametrize("grade_id, source, must_fail, explained_by", WRONG,
+                         ids=[f"{g}-{i}" for i, (g, *_) in enumerate(WRONG)])
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail, explained_by):
+    assert_wrong_answer_loses_points_where_due(ASSIGNMENT, grade_id, source, must_fail, explained_by)
+
+
+def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
+    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == {explained for *_, explained in WRONG} - {None}
 
 
 # Correct implementations that differ from the reference: the Linear layers' outputs (pre-activations,

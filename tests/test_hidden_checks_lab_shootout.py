@@ -3,6 +3,7 @@ import copy
 
 import pytest
 
+from autograder import misconceptions
 from autograder.notebook import nbgrader_meta
 from helpers import failed_checks, hidden_results, solution, with_answer
 
@@ -56,67 +57,77 @@ def test_the_building_block_templates_are_correct():
 
 STRUCTURE = {"test_build_mlp_stacks_linear_and_activation_layers_in_order", "test_build_mlp_computes_the_right_function"}
 
-# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+# (answer cell, wrong source, checks that must fail, the misconception that explains one of them or None).
+# Each is a mistake students really make.
 WRONG = [
-    ("build_mlp", build_mlp(after="True"), STRUCTURE),  # an activation after the output layer too
-    ("build_mlp", build_mlp(after="0 < i < depth"), STRUCTURE),  # no activation after the first hidden layer
-    ("build_mlp", build_mlp(after="i < depth - 1"), STRUCTURE),  # one hidden layer without its activation
-    ("build_mlp", build_mlp(schemes="'selu': 'he'"), {"test_build_mlp_draws_weights_with_the_activations_matching_std"}),
+    ("build_mlp", build_mlp(after="True"), STRUCTURE,
+     "activation-on-logits"),  # an activation after the output layer too
+    ("build_mlp", build_mlp(after="0 < i < depth"), STRUCTURE,
+     "missing-activation"),  # no activation after the first hidden layer
+    ("build_mlp", build_mlp(after="i < depth - 1"), STRUCTURE,
+     "missing-activation"),  # one hidden layer without its activation
+    ("build_mlp", build_mlp(schemes="'selu': 'he'"), {"test_build_mlp_draws_weights_with_the_activations_matching_std"},
+     "selu-needs-lecun"),
     ("build_mlp", build_mlp(schemes="'sigmoid': 'he', 'tanh': 'he'"),
-     {"test_build_mlp_draws_weights_with_the_activations_matching_std"}),
+     {"test_build_mlp_draws_weights_with_the_activations_matching_std"}, "saturating-needs-xavier"),
     ("build_mlp", build_mlp(schemes="'selu': 'xavier'"),
-     {"test_build_mlp_draws_weights_with_the_activations_matching_std"}),
-    ("build_mlp", build_mlp(bias="pass"), {"test_build_mlp_biases_are_zero"}),  # PyTorch's default bias
+     {"test_build_mlp_draws_weights_with_the_activations_matching_std"}, "selu-needs-lecun"),
+    ("build_mlp", build_mlp(bias="pass"), {"test_build_mlp_biases_are_zero"},
+     "bias-not-zero"),  # PyTorch's default bias
     ("build_mlp", build_mlp(init="pass", bias="pass"),  # PyTorch's default init: uniform, variance 1 / (3 fan_in)
      {"test_build_mlp_draws_weights_with_the_activations_matching_std", "test_build_mlp_biases_are_zero",
-      "test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero"}),
+      "test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero"}, "default-init-kept"),
     ("build_mlp", build_mlp(init="nn.init.kaiming_uniform_(linear.weight, nonlinearity='relu') if scheme == 'he' "
                                  "else INIT[scheme](linear.weight)"),
-     {"test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero"}),
+     {"test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero"}, "uniform-not-normal"),
     ("build_mlp", build_mlp(init="nn.init.normal_(linear.weight, 0.0, (2 / fan_out) ** 0.5) if scheme == 'he' "
                                  "else INIT[scheme](linear.weight)"),  # the wrong fan
-     {"test_build_mlp_draws_weights_with_the_activations_matching_std"}),
-    ("build_mlp", build_mlp(modules="'leaky_relu': nn.ReLU"), STRUCTURE),
+     {"test_build_mlp_draws_weights_with_the_activations_matching_std"}, "fans-swapped"),
+    ("build_mlp", build_mlp(modules="'leaky_relu': nn.ReLU"), STRUCTURE, "wrong-activation-module"),
     ("build_mlp", build_mlp(modules="'gelu': lambda: nn.GELU(approximate='tanh')"),
-     {"test_build_mlp_computes_the_right_function"}),
+     {"test_build_mlp_computes_the_right_function"}, "gelu-tanh-approximation"),
     ("build_mlp", build_mlp(init="linear.weight.data = torch.randn(fan_out, fan_in, generator=torch.Generator()"
                                  ".manual_seed(0)) * (2 / fan_in) ** 0.5 if scheme == 'he' else "
                                  "INIT[scheme](linear.weight)"),
-     {"test_build_mlp_is_reproducible_after_torch_manual_seed"}),
-    ("build_mlp", build_mlp(unknown="pass"), {"test_build_mlp_rejects_an_unknown_activation"}),
+     {"test_build_mlp_is_reproducible_after_torch_manual_seed"}, "own-generator"),
+    ("build_mlp", build_mlp(unknown="pass"), {"test_build_mlp_rejects_an_unknown_activation"},
+     "unknown-activation-accepted"),
     ("evaluate", evaluate(loss="F.cross_entropy(logits, y, reduction='sum').item()"),
-     {"test_evaluate_returns_the_mean_cross_entropy", "test_evaluate_runs_the_model_in_eval_mode_without_gradients"}),
-    ("evaluate", evaluate(restore="pass"), {"test_evaluate_leaves_the_model_in_the_mode_it_found_it"}),
-    ("evaluate", evaluate(restore="model.train()"), {"test_evaluate_leaves_the_model_in_the_mode_it_found_it"}),
+     {"test_evaluate_returns_the_mean_cross_entropy", "test_evaluate_runs_the_model_in_eval_mode_without_gradients"},
+     "loss-summed"),
+    ("evaluate", evaluate(restore="pass"), {"test_evaluate_leaves_the_model_in_the_mode_it_found_it"},
+     "mode-not-restored"),
+    ("evaluate", evaluate(restore="model.train()"), {"test_evaluate_leaves_the_model_in_the_mode_it_found_it"},
+     "training-mode-forced"),
     ("evaluate", evaluate(accuracy="(F.softmax(logits, dim=1)[torch.arange(len(y)), y] > 0.5).float().mean().item()"),
-     {"test_evaluate_returns_the_arg_max_accuracy"}),
+     {"test_evaluate_returns_the_arg_max_accuracy"}, "accuracy-by-threshold"),
     ("evaluate", evaluate(accuracy="(F.softmax(logits, dim=1).max(dim=1).values > 0.5).float().mean().item()"),
-     {"test_evaluate_returns_the_arg_max_accuracy"}),
+     {"test_evaluate_returns_the_arg_max_accuracy"}, "accuracy-by-threshold"),
     ("evaluate", evaluate(forward="with torch.no_grad():\n        logits = model(X)"),  # no eval(): dropout on
      {"test_evaluate_runs_the_model_in_eval_mode_without_gradients",
-      "test_evaluate_leaves_the_parameters_and_buffers_unchanged"}),
+      "test_evaluate_leaves_the_parameters_and_buffers_unchanged"}, "no-eval-mode"),
     ("evaluate", evaluate(forward="model.eval()\n    logits = model(X)"),  # a graph built for nothing
-     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}),
+     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}, "no-no-grad"),
     ("evaluate", evaluate(loss="F.cross_entropy(logits, y)", accuracy="(logits.argmax(dim=1) == y).float().mean()"),
-     {"test_evaluate_returns_two_python_floats"}),
+     {"test_evaluate_returns_two_python_floats"}, "scores-are-tensors"),
     # gradients switched off and never switched back on: the next training step learns nothing
     ("evaluate", evaluate(forward="model.eval()\n    torch.set_grad_enabled(False)\n    logits = model(X)"),
-     {"test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}),
+     {"test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}, "gradients-left-off"),
     # model.forward(X) skips the model's own hooks, and builds a graph without no_grad
     ("evaluate", evaluate(forward="model.eval()\n    logits = model.forward(X)"),
-     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}),
+     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}, "no-no-grad"),
     # sets the model's own flag only: its dropout and batch-norm layers stay in eval mode
     ("evaluate", evaluate(restore="model.training = was_training"),
-     {"test_evaluate_leaves_the_model_in_the_mode_it_found_it"}),
+     {"test_evaluate_leaves_the_model_in_the_mode_it_found_it"}, "mode-not-restored"),
     # a backward pass "to check the loss": gradients left in the parameters
     ("evaluate", evaluate(forward="model.eval()\n    logits = model(X)\n    F.cross_entropy(logits, y).backward()"),
      {"test_evaluate_runs_the_model_in_eval_mode_without_gradients",
-      "test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}),
-    ("evaluate", evaluate(accuracy="float('nan')"), {"test_evaluate_returns_the_arg_max_accuracy"}),
-    ("evaluate", evaluate(loss="float('nan')"), {"test_evaluate_returns_the_mean_cross_entropy"}),
+      "test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}, "backward-in-evaluate"),
+    ("evaluate", evaluate(accuracy="float('nan')"), {"test_evaluate_returns_the_arg_max_accuracy"}, None),
+    ("evaluate", evaluate(loss="float('nan')"), {"test_evaluate_returns_the_mean_cross_entropy"}, None),
     ("build_mlp", build_mlp(init="nn.init.constant_(linear.weight, float('nan'))"),
      {"test_build_mlp_computes_the_right_function",
-      "test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero"}),
+      "test_build_mlp_draws_weights_from_a_normal_distribution_with_mean_zero"}, None),
 ]
 
 # Notebooks that patch torch in the student's process so that a probe's report about itself lies: with
@@ -128,22 +139,30 @@ HOSTILE = [
                  "    try:\n        logits = model(X)\n    finally:\n        torch.is_grad_enabled = real\n"
                  "    model.train(was_training)\n"
                  "    return F.cross_entropy(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()\n",
-     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}),
+     {"test_evaluate_runs_the_model_in_eval_mode_without_gradients"}, None),
     # gradients left off, and a torch that says they are on
     ("evaluate", evaluate(forward="model.eval()\n    torch.set_grad_enabled(False)\n    logits = model(X)")
      + "\n\ntorch.is_grad_enabled = lambda: True\n",
-     {"test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}),
+     {"test_evaluate_leaves_gradients_switched_on_and_none_in_the_parameters"}, None),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("grade_id, source, must_fail", WRONG + HOSTILE,
-                         ids=[f"{g}-{i}" for i, (g, _, _) in enumerate(WRONG + HOSTILE)])
-def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail):
+@pytest.mark.parametrize("grade_id, source, must_fail, explained_by", WRONG + HOSTILE,
+                         ids=[f"{g}-{i}" for i, (g, *_) in enumerate(WRONG + HOSTILE)])
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail, explained_by):
+    """The checks `must_fail` fail, and the misconception `explained_by` explains one of them."""
     results = hidden_results(with_answer(checked_part(solution(ASSIGNMENT)), grade_id, source), ASSIGNMENT,
                              {f"test_{grade_id}"})
     failed = failed_checks(results, f"test_{grade_id}")
     assert must_fail <= failed, f"expected {must_fail} to fail, failed: {failed}"
+    if explained_by:
+        shown = {r.misconception: r.message for r in results[f"test_{grade_id}"] if not r.passed}
+        assert explained_by in shown, f"expected [{explained_by}] to explain a failure; shown {shown}"
+
+
+def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
+    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == {explained for *_, explained in WRONG} - {None}
 
 
 # Correct implementations that differ from the reference: other ways to draw the same distributions,

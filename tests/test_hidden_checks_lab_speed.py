@@ -1,8 +1,10 @@
 """The hidden checks of `lab_speed` pass every correct implementation and fail realistic wrong ones."""
 import functools
+import re
 
 import pytest
 
+from autograder import misconceptions
 from autograder.checking import DETAIL, FORMULA
 from helpers import failed_checks, hidden_results, solution, with_answer, with_answers
 
@@ -55,68 +57,75 @@ FOUR_FLOATS = ("{torch.float32: 4, torch.float16: 2, torch.bfloat16: 2, torch.fl
                "else np.dtype(dtype)]")
 
 
-# (answer cell, wrong source, checks that must fail). Each is a mistake students really make.
+# (answer cell, wrong source, checks that must fail, the misconception that explains one of them or None).
+# Each is a mistake students really make.
 WRONG = [
     ("elementwise_traffic", traffic("numel * itemsize * n_inputs"),  # counts only what is read
-     VALUE_CHECKS),
+     VALUE_CHECKS, "reads-only"),
     ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize="(torch.finfo(dtype).bits if dtype.is_floating_point "
                                                             "else torch.iinfo(dtype).bits)"),  # bits, not bytes
-     {"test_traffic_counts_every_read_and_every_write", "test_traffic_uses_the_element_size_of_each_torch_dtype"}),
+     {"test_traffic_counts_every_read_and_every_write", "test_traffic_uses_the_element_size_of_each_torch_dtype"},
+     "bits-not-bytes"),
     ("elementwise_traffic", traffic("int(np.prod(np.array([numel, itemsize, n_inputs + n_outputs], dtype=np.int32)))"),
-     {"test_traffic_is_exact_beyond_two_to_the_31_elements"}),  # int32 wraps (numpy < 2 on Windows does this silently)
+     {"test_traffic_is_exact_beyond_two_to_the_31_elements"},  # int32 wraps (numpy < 2 on Windows does this silently)
+     "int32-overflow"),
     ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize="torch.empty(0, dtype=dtype).element_size()"),
-     {"test_traffic_accepts_numpy_dtypes"}),  # torch dtypes only
+     {"test_traffic_accepts_numpy_dtypes"}, "torch-dtypes-only"),  # torch dtypes only
     ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize=FOUR_FLOATS),  # KeyError for int8, bool, complex64
-     {"test_traffic_uses_the_element_size_of_each_torch_dtype", "test_traffic_accepts_numpy_dtypes"}),
+     {"test_traffic_uses_the_element_size_of_each_torch_dtype", "test_traffic_accepts_numpy_dtypes"}, "dtype-table"),
     ("elementwise_traffic", traffic(RIGHT_TRAFFIC, itemsize="4"),  # float32 assumed
-     {"test_traffic_uses_the_element_size_of_each_torch_dtype", "test_traffic_accepts_numpy_dtypes"}),
+     {"test_traffic_uses_the_element_size_of_each_torch_dtype", "test_traffic_accepts_numpy_dtypes"},
+     "fixed-element-size"),
     ("elementwise_traffic", traffic("float(numel) * itemsize * (n_inputs + n_outputs)"),
-     {"test_traffic_returns_a_python_int"}),
+     {"test_traffic_returns_a_python_int"}, "not-a-python-int"),
     ("elementwise_traffic", traffic("np.int64(numel) * itemsize * (n_inputs + n_outputs)"),
-     {"test_traffic_returns_a_python_int"}),
+     {"test_traffic_returns_a_python_int"}, "not-a-python-int"),
     ("elementwise_traffic", traffic(RIGHT_TRAFFIC).replace("n_inputs=1, n_outputs=1", "n_inputs=1, n_outputs=0"),
-     {"test_traffic_defaults_to_one_input_and_one_output"}),
+     {"test_traffic_defaults_to_one_input_and_one_output"}, "wrong-defaults"),
     ("achieved_gbps", gbps("nbytes / seconds / 2**30"),
-     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"},
+     "gibibytes-not-gigabytes"),
     ("achieved_gbps", gbps("8 * nbytes / seconds / 1e9"),  # gigabits
-     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"},
+     "gigabits-not-gigabytes"),
     ("achieved_gbps", gbps("nbytes / seconds / 1e9", guard=None),  # ZeroDivisionError, and a negative bandwidth
-     {"test_gbps_rejects_a_time_that_is_not_positive"}),
+     {"test_gbps_rejects_a_time_that_is_not_positive"}, "time-not-checked"),
     ("achieved_gbps", gbps("nbytes / max(seconds, 1e-12) / 1e9", guard="seconds < 0"),
-     {"test_gbps_rejects_a_time_that_is_not_positive"}),
+     {"test_gbps_rejects_a_time_that_is_not_positive"}, "time-not-checked"),
     ("achieved_gbps", gbps("np.float32(nbytes / seconds / 1e9)"),
-     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_returns_a_float"}),
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_returns_a_float"}, "float32-result"),
     ("achieved_gbps", gbps("nbytes // seconds // 10**9"),
-     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}, "floor-division"),
     ("achieved_gbps", gbps("float('nan')"),  # a float, and no number
-     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}),
+     {"test_gbps_counts_decimal_gigabytes_per_second", "test_gbps_for_extreme_sizes_and_times"}, None),
     ("fraction_of_peak", fraction("peak / achieved"),
-     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}),
+     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}, "fraction-upside-down"),
     ("fraction_of_peak", fraction("100 * achieved / peak"),
-     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}),
-    ("fraction_of_peak", fraction("min(achieved / peak, 1.0)"), {"test_fraction_above_the_peak_and_at_zero"}),
+     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}, "percentage-not-fraction"),
+    ("fraction_of_peak", fraction("min(achieved / peak, 1.0)"), {"test_fraction_above_the_peak_and_at_zero"},
+     "fraction-capped"),
     ("fraction_of_peak", fraction("achieved / peak", guard=None),
-     {"test_fraction_rejects_a_peak_that_is_not_positive"}),
+     {"test_fraction_rejects_a_peak_that_is_not_positive"}, "peak-not-checked"),
     ("fraction_of_peak", fraction("float('nan')"),
-     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}),
+     {"test_fraction_is_achieved_over_peak", "test_fraction_above_the_peak_and_at_zero"}, None),
     ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", passes((1, 1), (0, 1))),
-     PAIR_CHECKS),  # forgets that the second kernel reads z again: 3 passes
+     PAIR_CHECKS, "second-read-of-z-missing"),  # forgets that the second kernel reads z again: 3 passes
     ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", passes((2, 1), (1, 1))),
-     PAIR_CHECKS),  # counts the bias as a full tensor: 5 passes
+     PAIR_CHECKS, "bias-counted"),  # counts the bias as a full tensor: 5 passes
     ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", "4 * numel * 4"),
-     {"test_pair_uses_the_element_size_of_each_dtype"}),
+     {"test_pair_uses_the_element_size_of_each_dtype"}, "fixed-element-size"),
     ("unfused_bias_activation_traffic", pair("unfused_bias_activation_traffic", f"4 * numel * {FOUR_FLOATS}"),
-     {"test_pair_uses_the_element_size_of_each_dtype"}),
+     {"test_pair_uses_the_element_size_of_each_dtype"}, "dtype-table"),
     ("fused_bias_activation_traffic",
      pair("fused_bias_activation_traffic", "unfused_bias_activation_traffic(numel, dtype)"),
-     PAIR_CHECKS | {"test_fusing_halves_the_traffic"}),  # fusing counted as 4 passes
+     PAIR_CHECKS | {"test_fusing_halves_the_traffic"}, "fused-counted-as-unfused"),  # fusing counted as 4 passes
     ("fused_bias_activation_traffic", pair("fused_bias_activation_traffic", passes((2, 1))),
-     PAIR_CHECKS | {"test_fusing_halves_the_traffic"}),  # the bias counted as a full tensor
+     PAIR_CHECKS | {"test_fusing_halves_the_traffic"}, "bias-counted"),  # the bias counted as a full tensor
     ("fused_bias_activation_traffic",
      pair("fused_bias_activation_traffic", "unfused_bias_activation_traffic(numel, dtype) / 2"),
-     {"test_pair_returns_a_python_int"}),
+     {"test_pair_returns_a_python_int"}, "not-a-python-int"),
     ("fused_bias_activation_traffic", pair("fused_bias_activation_traffic", f"2 * numel * {FOUR_FLOATS}"),
-     {"test_pair_uses_the_element_size_of_each_dtype"}),
+     {"test_pair_uses_the_element_size_of_each_dtype"}, "dtype-table"),
 ]
 
 
@@ -126,24 +135,43 @@ INDEPENDENT = {"unfused_bias_activation_traffic": pair("unfused_bias_activation_
                "fused_bias_activation_traffic": pair("fused_bias_activation_traffic", f"2 * numel * {ITEMSIZE}")}
 
 
+def calls(entry, cell):
+    """Whether the wrong source of `entry` calls the function of another answer cell `cell`."""
+    return entry[0] != cell and re.search(rf"\b{cell}\(", entry[1]) is not None
+
+
 def groups(wrong):
-    """Lists of (grade_id, source, must_fail) with at most one entry per answer cell."""
-    by_cell = {}
-    for grade_id, source, must_fail in wrong:
-        by_cell.setdefault(grade_id, []).append((grade_id, source, must_fail))
-    return [[entries[i] for entries in by_cell.values() if i < len(entries)]
-            for i in range(max(len(entries) for entries in by_cell.values()))]
+    """Lists of (grade_id, source, must_fail, explained_by) with at most one entry per answer cell, and none whose
+    source calls the function of another entry's cell: a pair counted with elementwise_traffic runs beside the
+    right elementwise_traffic, so that its own mistake is the one its checks see."""
+    result = []
+    for entry in wrong:
+        for group in result:
+            if all(e[0] != entry[0] and not calls(entry, e[0]) and not calls(e, entry[0]) for e in group):
+                group.append(entry)
+                break
+        else:
+            result.append([entry])
+    return result
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, _, _ in group))
+@pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, *_ in group))
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(group):
-    sources = {**INDEPENDENT, **{grade_id: source for grade_id, source, _ in group}}
-    wrong_cells = {f"test_{grade_id}" for grade_id, _, _ in group}
+    """Each cell fails its `must_fail` checks, and the misconception `explained_by` explains one of them."""
+    sources = {**INDEPENDENT, **{grade_id: source for grade_id, source, *_ in group}}
+    wrong_cells = {f"test_{grade_id}" for grade_id, *_ in group}
     results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT, wrong_cells)
-    for grade_id, _, must_fail in group:
+    for grade_id, _, must_fail, explained_by in group:
         failed = failed_checks(results, f"test_{grade_id}")
         assert must_fail <= failed, f"{grade_id}: expected {must_fail} to fail, failed: {failed}"
+        if explained_by:
+            shown = {r.misconception: r.message for r in results[f"test_{grade_id}"] if not r.passed}
+            assert explained_by in shown, f"{grade_id}: expected [{explained_by}] to explain a failure; shown {shown}"
+
+
+def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
+    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == {explained for *_, explained in WRONG} - {None}
 
 
 def test_a_wrong_elementwise_traffic_costs_points_in_the_cells_that_use_it():

@@ -8,12 +8,12 @@ process can change)."""
 import numpy as np
 import pytest
 
-from autograder.checking import (ATOL, ATOL32, DETAIL, FORMULA, RTOL, RTOL32, CheckFailure, assert_close, assert_dtype,
-                                 assert_finite, assert_shape)
+from autograder.checking import (ATOL, ATOL32, DETAIL, FORMULA, RTOL, RTOL32, CheckFailure, as_array, assert_close,
+                                 assert_dtype, assert_finite, assert_shape)
 
 from .hand_written import Notebook
 from .references import CLASSES, EDGES, extra_args, random_case, reference
-from .verdicts import assert_matches, call, called_directly, gradient_array, run, through_autograd
+from .verdicts import assert_gradient, assert_matches, call, called_directly, gradient_array, run, through_autograd
 
 
 def for_each_class(weight):
@@ -91,8 +91,24 @@ def test_gradient_comes_from_your_backward(student, cls):
     try:
         assert_close(gradient_array(scaled, what), expected, what, RTOL, ATOL)
     except CheckFailure:
+        direct = followed_backward(student, cls, x, g, scaled, factor)
+        if direct is not None:  # apply does run backward: it is backward's own gradient that is wrong
+            assert_gradient(direct, cls, x, g, extra_args(cls), f"the gradient reaching x through {cls}.apply follows "
+                            f"{cls}.backward, but {called_directly(cls)}", RTOL, ATOL)
         raise CheckFailure(f"the gradient that reaches x through {cls}.apply does not come from {cls}.backward: "
                            "write the class as a torch.autograd.Function and call it with .apply") from None
+
+
+def followed_backward(student, cls, x, g, scaled, factor):
+    """The gradient the class's backward returns called directly, if the scaled gradient through apply is
+    `factor` times it (apply runs backward), else None."""
+    try:
+        direct = run(student, cls, x, g, extra_args(cls)).direct_gradient
+        follows = np.allclose(as_array(scaled, "").astype(np.float64), factor * direct.astype(np.float64),
+                              rtol=1e-9, atol=1e-12, equal_nan=True)
+    except (CheckFailure, TypeError, ValueError):
+        return None
+    return direct if follows else None
 
 
 @for_each_class(FORMULA)
@@ -106,7 +122,7 @@ def test_backward_is_written_by_hand(student, cls):
     x, g = random_case(9, (12,))
     gradient = call(student, cls, "without_autograd", x, g, extra_args(cls))
     what = f"{called_directly(cls)} with autograd switched off"
-    assert_close(gradient_array(gradient, what), reference(cls, x, g, extra_args(cls))[1], what, RTOL, ATOL)
+    assert_gradient(gradient_array(gradient, what), cls, x, g, extra_args(cls), what, RTOL, ATOL)
 
 
 @for_each_class(FORMULA)
@@ -116,10 +132,19 @@ def test_two_calls_in_flight_do_not_interfere(student, cls):
     result = call(student, cls, "interleaved", x1, g1, x2, g2, extra_args(cls))
     if not isinstance(result, (list, tuple)) or len(result) != 4:
         raise CheckFailure(f"{cls} could not be run twice at once")
-    for grad, (x, g, which), way in zip(result, [(x1, g1, "first"), (x2, g2, "second")] * 2,
-                                        [through_autograd(cls)] * 2 + [called_directly(cls)] * 2):
+    for grad, (x, g, which), other_x, way in zip(result, [(x1, g1, "first"), (x2, g2, "second")] * 2, [x2, x1] * 2,
+                                                 [through_autograd(cls)] * 2 + [called_directly(cls)] * 2):
         what = f"{way}, for the {which} of two calls alive at once (keep state on ctx, not on the class)"
-        assert_close(gradient_array(grad, what), reference(cls, x, g, extra_args(cls))[1], what, RTOL, ATOL)
+        grad = gradient_array(grad, what)
+        try:
+            assert_close(grad, reference(cls, x, g, extra_args(cls))[1], what, RTOL, ATOL)
+        except CheckFailure as failure:
+            try:  # state kept where the other call overwrites it: the gradient at the other call's input
+                assert_close(grad, reference(cls, other_x, g, extra_args(cls))[1], what, RTOL, ATOL)
+            except CheckFailure:
+                raise failure from None
+            raise CheckFailure(f"{failure}: they are the gradient at the other call's input, which overwrote what "
+                               "backward needs") from None
 
 
 # gradcheck's own step and tolerances, for the gradient check the grader does

@@ -14,7 +14,7 @@ from autograder.checking import CheckFailure, as_array, assert_close
 from autograder.proxy import Student, StudentCallError
 
 from . import probes
-from .references import reference
+from .references import other_gradients, other_values, reference
 
 
 def call(student, cls, probe, *args):
@@ -67,14 +67,51 @@ def run(student, cls, x, g, extra):
                as_array(direct_value, f"{cls}.forward"), gradient_array(direct_grad, called_directly(cls)), after)
 
 
+# what a common mistake gives instead (references.other_values, other_gradients), as the message names it
+LOOK_ALIKES = {
+    "tanh approximation": "the values of the tanh approximation, not the exact GELU",
+    "beta ignored": "those for beta = 1, as if beta were not there",
+    "grad_output ignored": "the derivative alone: grad_output is not multiplied in",
+    "factor 1 - s missing": "grad_output * s: the factor (1 - s) is missing",
+    "output formula on the input": "grad_output * x * (1 - x): the formula in terms of the output s, applied to the "
+                                   "input x",
+    "x phi(x) missing": "grad_output * Phi(x): the product rule's second term, x * phi(x), is missing",
+    "second term missing": "grad_output * s: the product rule's second term, beta * x * s * (1 - s), is missing",
+    "chain rule beta missing": "those of s + x * s * (1 - s): the chain rule's factor beta is missing",
+}
+
+
+def assert_close_or_look_alike(actual, expected, what, rtol, atol, others):
+    """assert_close; a wrong result that equals what a common mistake gives says which (misconceptions.toml
+    explains each to the student). `others` computes {mistake: result} only when needed."""
+    try:
+        assert_close(actual, expected, what, rtol=rtol, atol=atol)
+    except CheckFailure as failure:
+        for mistake, other in others().items():
+            try:
+                assert_close(actual, other, what, rtol=rtol, atol=atol)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: they are {LOOK_ALIKES[mistake]}") from None
+        raise
+
+
+def assert_gradient(grad, cls, x, g, extra, what, rtol, atol):
+    """One gradient equals PyTorch's float64 one, or says which common mistake it is."""
+    assert_close_or_look_alike(grad, reference(cls, x, g, extra)[1], what, rtol, atol,
+                               lambda: other_gradients(cls, x, g, extra))
+
+
 def assert_matches(student, cls, x, g, extra, what, rtol, atol, values=True, gradients=True):
     """The student's values and gradients on (x, g), both ways, equal PyTorch's float64 ones; returns the Run."""
     result = run(student, cls, x, g, extra)
     expected_value, expected_grad = reference(cls, x, g, extra)
     if values:
         for value, name in result.values(cls):
-            assert_close(value, expected_value, f"{name} {what}", rtol=rtol, atol=atol)
+            assert_close_or_look_alike(value, expected_value, f"{name} {what}", rtol, atol,
+                                       lambda: other_values(cls, x, extra))
     if gradients:
         for grad, name in result.gradients(cls):
-            assert_close(grad, expected_grad, f"{name} {what}", rtol=rtol, atol=atol)
+            assert_close_or_look_alike(grad, expected_grad, f"{name} {what}", rtol, atol,
+                                       lambda: other_gradients(cls, x, g, extra))
     return result

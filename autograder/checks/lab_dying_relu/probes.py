@@ -84,9 +84,10 @@ def _describe(model):
 def with_leaky_relu_probe(with_leaky_relu, seed, alpha=None, kind="relu", change_copy=False):
     """The student's with_leaky_relu on a ReLU network (kind "relu") or a mixed one ("mixed"): what the
     copy is and computes, then (after changing the copy's parameters if asked) what the original is
-    and computes."""
+    and computes, and last the copy's parameters as it was made."""
     model, X = mixed(seed) if kind == "mixed" else build(seed, batch=9)
     fixed = with_leaky_relu(model) if alpha is None else with_leaky_relu(model, alpha)
+    copy_parameters = probe_kit.float64_arrays(fixed.parameters())
     with torch.no_grad():
         output = fixed(X).cpu().double().numpy()
         if change_copy:
@@ -94,4 +95,4 @@ def with_leaky_relu_probe(with_leaky_relu, seed, alpha=None, kind="relu", change
                 p.add_(1.0)
         original_output = model(X).cpu().double().numpy()
     return (fixed is model, _describe(fixed), output, _describe(model), original_output,
-            probe_kit.float64_arrays(model.parameters()))
+            probe_kit.float64_arrays(model.parameters()), copy_parameters)

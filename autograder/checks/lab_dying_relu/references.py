@@ -39,6 +39,20 @@ def reference_dead_fraction(seed, config):
     return np.array(fractions)
 
 
+def other_dead_fractions(seed, config):
+    """{mistake: the fractions it gives} per hidden layer for the mistakes a dead_fraction commonly makes: a unit
+    counted when it is off on some row (not every row), the share of all outputs that are <= 0, units exactly 0
+    on every row, the number of dead units, and the units on (> 0) for every row."""
+    model, X = build(seed, **config)
+    layers = [A for _, A in hidden_outputs(model, X)]
+    mistakes = {"some rows": lambda A: (A <= 0).any(dim=0).double().mean(),
+                "entries": lambda A: (A <= 0).double().mean(),
+                "exactly zero": lambda A: (A == 0).all(dim=0).double().mean(),
+                "count": lambda A: (A <= 0).all(dim=0).double().sum(),
+                "always on": lambda A: (A > 0).all(dim=0).double().mean()}
+    return {mistake: np.array([measure(A).item() for A in layers]) for mistake, measure in mistakes.items()}
+
+
 def reference_leaky_output(seed, alpha, kind="relu"):
     """The output of the network with every ReLU replaced by a Leaky ReLU of slope alpha, in float64."""
     model, X = mixed(seed) if kind == "mixed" else build(seed, batch=9)

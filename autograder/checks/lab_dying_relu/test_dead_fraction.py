@@ -28,14 +28,50 @@ def what(config):
 def fractions(result, config):
     """What one call returned, as floats; a CheckFailure if it is not one number per hidden layer."""
     give = "give one fraction per hidden layer (the activation modules), none for the output"
-    return as_numbers_per_layer(result, config.get("depth", 3), what(config), layer="hidden layer",
-                                layers="hidden layers", give=give)
+    depth = config.get("depth", 3)
+    try:
+        return as_numbers_per_layer(result, depth, what(config), layer="hidden layer", layers="hidden layers",
+                                    give=give)
+    except CheckFailure as failure:
+        count = len(result) if isinstance(result, (list, tuple)) else None
+        if count == depth + 1:
+            raise CheckFailure(f"{failure}: one more, as if the output layer were a hidden layer") from None
+        if count == 0 and config.get("activation", "relu") != "relu":
+            raise CheckFailure(f"{failure}: none at all on a network without nn.ReLU modules") from None
+        if count is not None and 0 < count < depth:
+            raise CheckFailure(f"{failure}: fewer, so some hidden layers are missing") from None
+        raise
+
+
+# what a common mistake returns instead (references.other_dead_fractions), as the message names it
+LOOK_ALIKES = {"some rows": "the fractions of units off on at least one row, not on every row",
+               "entries": "the fractions of all outputs (rows times units) that are <= 0, not of units off on "
+                          "every row",
+               "exactly zero": "the fractions of units exactly 0 on every row: a unit off everywhere can output "
+                               "negative values",
+               "count": "the numbers of dead units, not their fractions",
+               "always on": "the fractions of units on (> 0) on every row: the test is the wrong way round"}
+
+
+def assert_fractions(values, seed, config, what):
+    """The fractions equal the grader's; wrong ones that a common mistake gives say which (misconceptions.toml
+    explains each to the student)."""
+    try:
+        assert_close(values, ref.reference_dead_fraction(seed, config), what, rtol=0.0, atol=ATOL)
+    except CheckFailure as failure:
+        for mistake, other in ref.other_dead_fractions(seed, config).items():
+            try:
+                assert_close(values, other, what, rtol=0.0, atol=ATOL)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: they are {LOOK_ALIKES[mistake]}") from None
+        raise
 
 
 def check_values(student, seed, config):
     (results, *_) = student_dead(student, seed, config)
     values = fractions(results[0], config)
-    assert_close(values, ref.reference_dead_fraction(seed, config), what(config), rtol=0.0, atol=ATOL)
+    assert_fractions(values, seed, config, what(config))
 
 
 @DEAD_FORMULA
@@ -106,10 +142,8 @@ def test_two_calls_give_the_same_result(student):
     """gives the same fractions when called twice on the same model and batch"""
     seed, config = 15, dict(depth=4, width=9, kill=[(0, 2), (2, 5)])
     (results, *_) = student_dead(student, seed, config, calls=2)
-    expected = ref.reference_dead_fraction(seed, config)
     for call, result in zip(["first", "second"], results):
-        assert_close(fractions(result, config), expected,
-                     f"{what(config)}, {call} call", rtol=0.0, atol=ATOL)
+        assert_fractions(fractions(result, config), seed, config, f"{what(config)}, {call} call")
 
 
 @DEAD_FORMULA

@@ -26,14 +26,19 @@ def wide(seed, init=None, activation="relu", batch_norm=False):
     return probe_kit.mlp(300, 500, 2, 40, activation, init, seed, batch_norm=batch_norm)
 
 
+def prefill_gradients(model, seed):
+    """Gradients left over from an earlier pass, in every parameter: random and far from zero."""
+    generator = torch.Generator().manual_seed(seed + 2000)
+    for p in model.parameters():
+        p.grad = (3.0 * torch.randn(p.shape, generator=generator, dtype=torch.float64)).to(p.dtype)
+
+
 def layer_grad_norms_probe(layer_grad_norms, seed, config, calls=1, prefill=False, repeat_batch=False):
     """The student's layer_grad_norms on build(seed, **config), `calls` times; optionally with random
     gradients already in the model, or with the batch repeated twice."""
     model, X, y = build(seed, **config)
-    if prefill:  # gradients left over from an earlier pass: random and far from zero
-        generator = torch.Generator().manual_seed(seed + 2000)
-        for p in model.parameters():
-            p.grad = (3.0 * torch.randn(p.shape, generator=generator, dtype=torch.float64)).to(p.dtype)
+    if prefill:
+        prefill_gradients(model, seed)
     if repeat_batch:
         X, y = torch.cat([X, X]), torch.cat([y, y])
     results = [probe_kit.plain(layer_grad_norms(model, X, y)) for _ in range(calls)]

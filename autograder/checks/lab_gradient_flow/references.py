@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .probes import build, wide
+from .probes import build, prefill_gradients, wide
 
 
 def reference_norms(seed, config, repeat_batch=False):
@@ -21,6 +21,38 @@ def reference_norms(seed, config, repeat_batch=False):
         X, y = torch.cat([X, X]), torch.cat([y, y])
     F.cross_entropy(model(X), y).backward()
     return np.array([m.weight.grad.norm().item() for m in model.modules() if isinstance(m, nn.Linear)])
+
+
+def accumulated_norms(seed, config):
+    """The norms a layer_grad_norms that does not clear .grad gives on the probe's model with gradients left
+    over (probes.prefill_gradients): those of the old gradients plus the new ones, in float64."""
+    model, X, y = build(seed, **config)
+    model, X = model.double(), X.double()
+    prefill_gradients(model, seed)
+    F.cross_entropy(model(X), y).backward()
+    return np.array([m.weight.grad.norm().item() for m in model.modules() if isinstance(m, nn.Linear)])
+
+
+def other_norms(seed, config):
+    """{mistake: the norms it gives} for the mistakes a layer_grad_norms commonly makes, in float64: the right
+    norms reversed, the biases' gradients, weight and bias together, squared norms, the weights' own norms, a
+    summed loss, a mean squared error on one-hot labels."""
+    model, X, y = build(seed, **config)
+    model, X = model.double(), X.double()
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    F.cross_entropy(model(X), y).backward()
+    weight = [m.weight.grad.norm().item() for m in layers]
+    norms = {"reversed": weight[::-1], "bias": [m.bias.grad.norm().item() for m in layers],
+             "weight and bias": [torch.cat([m.weight.grad.flatten(), m.bias.grad]).norm().item() for m in layers],
+             "squared": [w**2 for w in weight], "weights": [m.weight.norm().item() for m in layers]}
+    model.zero_grad()
+    F.cross_entropy(model(X), y, reduction="sum").backward()
+    norms["sum"] = [m.weight.grad.norm().item() for m in layers]
+    model.zero_grad()
+    logits = model(X)
+    F.mse_loss(logits, F.one_hot(y, logits.shape[1]).double()).backward()
+    norms["mse"] = [m.weight.grad.norm().item() for m in layers]
+    return {mistake: np.array(values) for mistake, values in norms.items()}
 
 
 def parameters(seed, config):

@@ -31,28 +31,47 @@ def initialise(student, seed, scheme, **options):
     return returned, same, layers, buffers
 
 
-def assert_std(W, std, scheme, fan_in, fan_out):
+def look_alikes(fan_in, fan_out):
+    """(description, std) of the spreads common mistakes give a Linear weight."""
+    he, xavier = 2 / fan_in, 2 / (fan_in + fan_out)
+    return [("He's variance 2 / fan_in, where Xavier's is due", math.sqrt(he)),
+            ("Xavier's variance 2 / (fan_in + fan_out), where He's is due", math.sqrt(xavier)),
+            ("the variance 2 / fan_out: fan_in and fan_out are swapped", math.sqrt(2 / fan_out)),
+            ("the variance 1 / fan_in (LeCun's)", math.sqrt(1 / fan_in)),
+            ("a standard deviation equal to the variance: normal_ takes the standard deviation", he),
+            ("a standard deviation equal to the variance: normal_ takes the standard deviation", xavier),
+            ("PyTorch's default spread, as if the layer had not been re-drawn", 1 / math.sqrt(3 * fan_in))]
+
+
+def assert_std(W, std, scheme, fan_in, fan_out, output_layer=False):
     ratio = W.std() / std
     if not abs(ratio - 1) <= STD_TOLERANCE:
-        raise CheckFailure(f"init_weights_(model, {scheme!r}): the standard deviation of a Linear layer with "
-                           f"fan_in {fan_in} and fan_out {fan_out} is off by {abs(ratio - 1):.0%}; check the "
-                           "formula (which fan, which factor; a weight has shape (fan_out, fan_in))")
+        message = (f"init_weights_(model, {scheme!r}): the standard deviation of a Linear layer with "
+                   f"fan_in {fan_in} and fan_out {fan_out} is off by {abs(ratio - 1):.0%}; check the "
+                   "formula (which fan, which factor; a weight has shape (fan_out, fan_in))")
+        if output_layer:  # the layers before it passed
+            raise CheckFailure(f"{message}: it is the output layer's, which is an nn.Linear layer too")
+        for description, other in look_alikes(fan_in, fan_out):
+            if abs(other / std - 1) > STD_TOLERANCE and abs(W.std() / other - 1) <= STD_TOLERANCE:
+                raise CheckFailure(f"{message}: it is {description}")
+        raise CheckFailure(message)
 
 
 @INIT_FORMULA
 def test_he_weights_have_variance_2_over_fan_in(student):
     """He: draws every Linear weight, the output layer's too, with variance 2 / fan_in"""
     _, _, layers, _ = initialise(student, 20, "he")
-    for W, fan_in, fan_out in layers["weight"]:
-        assert_std(W, math.sqrt(2 / fan_in), "he", fan_in, fan_out)
+    for i, (W, fan_in, fan_out) in enumerate(layers["weight"]):
+        assert_std(W, math.sqrt(2 / fan_in), "he", fan_in, fan_out, output_layer=i == len(layers["weight"]) - 1)
 
 
 @INIT_FORMULA
 def test_xavier_weights_have_variance_2_over_fan_in_plus_fan_out(student):
     """Xavier: draws every Linear weight, the output layer's too, with variance 2 / (fan_in + fan_out)"""
     _, _, layers, _ = initialise(student, 21, "xavier", init="he")
-    for W, fan_in, fan_out in layers["weight"]:
-        assert_std(W, math.sqrt(2 / (fan_in + fan_out)), "xavier", fan_in, fan_out)
+    for i, (W, fan_in, fan_out) in enumerate(layers["weight"]):
+        assert_std(W, math.sqrt(2 / (fan_in + fan_out)), "xavier", fan_in, fan_out,
+                   output_layer=i == len(layers["weight"]) - 1)
 
 
 @INIT_FORMULA

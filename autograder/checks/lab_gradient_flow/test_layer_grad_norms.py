@@ -36,8 +36,40 @@ def what(config):
 
 def norms(result, config):
     """What one call returned, as floats; a CheckFailure if it is not one number per Linear layer."""
-    return as_numbers_per_layer(result, config.get("depth", 3) + 1, what(config), layer="nn.Linear layer",
-                                layers="Linear layers", give="give one norm per nn.Linear layer")
+    n_layers = config.get("depth", 3) + 1
+    try:
+        return as_numbers_per_layer(result, n_layers, what(config), layer="nn.Linear layer",
+                                    layers="Linear layers", give="give one norm per nn.Linear layer")
+    except CheckFailure as failure:
+        if isinstance(result, (list, tuple)) and len(result) == n_layers - 1:
+            raise CheckFailure(f"{failure}: one fewer, as if the output layer were not an nn.Linear layer") from None
+        raise
+
+
+# what a common mistake returns instead (references.other_norms), as the message names it
+LOOK_ALIKES = {"reversed": "the right norms in reverse order: the input layer comes first",
+               "bias": "the norms of the biases' gradients, not the weights'",
+               "weight and bias": "the norms of each layer's weight and bias gradients together, not the weight's "
+                                  "alone",
+               "squared": "the squared norms: the square root is missing",
+               "weights": "the norms of the weights themselves, not of their gradients",
+               "sum": "the norms for the summed loss, not the mean over the batch",
+               "mse": "the norms for a mean squared error on one-hot labels, not the cross-entropy"}
+
+
+def assert_norms(values, seed, config, what, rtol, atol):
+    """The norms equal the grader's; wrong ones that a common mistake gives say which (misconceptions.toml
+    explains each to the student)."""
+    try:
+        assert_close(values, ref.reference_norms(seed, config), what, rtol, atol)
+    except CheckFailure as failure:
+        for mistake, other in ref.other_norms(seed, config).items():
+            try:
+                assert_close(values, other, what, rtol, atol)
+            except CheckFailure:
+                continue
+            raise CheckFailure(f"{failure}: they are {LOOK_ALIKES[mistake]}") from None
+        raise
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, id=n, marks=NORMS_FORMULA) for n in NETWORKS])
@@ -45,7 +77,7 @@ def test_norms_match_autograd_for_each_activation(student, name):
     """gives the norm of each Linear layer's weight gradient, input layer first, for sigmoid, tanh, ReLU and GELU networks"""
     seed, config = NETWORKS[name]
     [result], _ = student_norms(student, seed, config)
-    assert_close(norms(result, config), ref.reference_norms(seed, config), what(config), RTOL, ATOL)
+    assert_norms(norms(result, config), seed, config, what(config), RTOL, ATOL)
 
 
 @NORMS_DETAIL
@@ -54,7 +86,7 @@ def test_norms_are_right_for_one_layer_and_for_a_deep_sigmoid_network(student):
     for seed, config in [(5, dict(depth=0, n_in=6, n_out=3, batch=9)),
                          (6, dict(activation="sigmoid", depth=12, width=10, batch=16))]:
         [result], _ = student_norms(student, seed, config)
-        assert_close(norms(result, config), ref.reference_norms(seed, config), what(config), RTOL, ATOL)
+        assert_norms(norms(result, config), seed, config, what(config), RTOL, ATOL)
 
 
 @NORMS_DETAIL
@@ -65,8 +97,10 @@ def test_gradients_already_in_the_model_are_cleared_first(student):
     expected = ref.reference_norms(seed, config)
     values = norms(result, config)
     if not np.allclose(values, expected, rtol=1e-6, atol=0.0):
+        accumulated = np.allclose(values, ref.accumulated_norms(seed, config), rtol=1e-6, atol=0.0)
         raise CheckFailure("layer_grad_norms on a model whose parameters already held gradients gave different "
-                           "norms than on a fresh model: backward() adds to .grad, so clear it first")
+                           "norms than on a fresh model: backward() adds to .grad, so clear it first"
+                           + (": they are the norms of the old gradients plus the new ones" if accumulated else ""))
 
 
 @NORMS_DETAIL
@@ -75,10 +109,13 @@ def test_two_calls_give_the_same_norms(student):
     seed, config = 8, dict(activation="relu", depth=3, width=8, batch=10, init="he")
     results, _ = student_norms(student, seed, config, calls=2)
     first, second = (norms(r, config) for r in results)
-    assert_close(first, ref.reference_norms(seed, config), what(config), RTOL, ATOL)
+    assert_norms(first, seed, config, what(config), RTOL, ATOL)
     if not np.allclose(second, first, rtol=1e-6, atol=0.0):
+        doubled = np.allclose(second, 2 * first, rtol=1e-6, atol=0.0)
         raise CheckFailure("layer_grad_norms gave other norms on its second call with the same model and batch: "
-                           "does it clear the old gradients, and leave the weights alone?")
+                           "does it clear the old gradients, and leave the weights alone?"
+                           + (" The second call's norms are twice the first's: the old gradients plus the new ones"
+                              if doubled else ""))
 
 
 @NORMS_DETAIL
@@ -98,9 +135,12 @@ def test_the_loss_is_the_mean_over_the_batch(student):
     seed, config = 10, dict(activation="tanh", depth=2, width=6, batch=12)
     [result], _ = student_norms(student, seed, config, repeat_batch=True)
     values = norms(result, config)
-    if not np.allclose(values, ref.reference_norms(seed, config), rtol=1e-6, atol=0.0):
+    expected = ref.reference_norms(seed, config)
+    if not np.allclose(values, expected, rtol=1e-6, atol=0.0):
+        summed = np.allclose(values, 2 * config["batch"] * expected, rtol=1e-6, atol=0.0)
         raise CheckFailure("layer_grad_norms on a batch repeated twice should give the same norms as on the batch: "
-                           "use the mean cross-entropy over the batch (F.cross_entropy's default), not the sum")
+                           "use the mean cross-entropy over the batch (F.cross_entropy's default), not the sum"
+                           + (": they are the norms for the summed loss" if summed else ""))
 
 
 @NORMS_DETAIL
@@ -117,4 +157,4 @@ def test_works_for_a_float32_network(student):
     """works for a float32 network (the dtype PyTorch uses by default)"""
     seed, config = 14, dict(activation="relu", depth=4, width=16, batch=32, init="he", n_in=12, dtype="float32")
     [result], _ = student_norms(student, seed, config)
-    assert_close(norms(result, config), ref.reference_norms(seed, config), what(config) + " in float32", RTOL32, ATOL)
+    assert_norms(norms(result, config), seed, config, what(config) + " in float32", RTOL32, ATOL)

@@ -29,12 +29,14 @@ STD = {"Xavier": lambda fan_in, fan_out: math.sqrt(2.0 / (fan_in + fan_out)),
 
 
 def reference_output(x, weights, biases, activation):
-    """Linear, activation, ..., Linear (none after the last) in float64, with the given weights and biases."""
+    """Linear, activation, ..., Linear (none after the last) in float64, with the given weights and biases.
+    activation: a name of FUNCTIONS, or "gelu_tanh" for GELU's tanh approximation (what a common mistake uses)."""
+    function = (lambda t: F.gelu(t, approximate="tanh")) if activation == "gelu_tanh" else FUNCTIONS[activation]
     a = x.to(torch.float64)
     for i, (W, b) in enumerate(zip(weights, biases)):
         a = F.linear(a, torch.from_numpy(W), torch.from_numpy(b))
         if i < len(weights) - 1:
-            a = FUNCTIONS[activation](a)
+            a = function(a)
     return a.numpy()
 
 
@@ -50,6 +52,18 @@ def reference_scores(seed, kind):
         accuracy = (model(X).argmax(dim=1) == y).double().mean().item()
         loss = F.cross_entropy(model.double()(X.double()), y).item()
     return loss, accuracy, len(y)
+
+
+def other_accuracies(seed, kind):
+    """{mistake: the accuracy it gives} in eval mode for the accuracies a common mistake computes instead of the
+    arg-max one: the rows whose softmax probability of the label passes 0.5, and the rows whose largest
+    probability passes 0.5, right or wrong."""
+    model, X, y = evaluation_case(seed, kind)
+    model.eval()
+    with torch.no_grad():
+        p = F.softmax(model.double()(X.double()), dim=1)
+    return {"label above one half": (p[torch.arange(len(y)), y] > 0.5).double().mean().item(),
+            "largest above one half": (p.max(dim=1).values > 0.5).double().mean().item()}
 
 
 def reference_state(seed, kind):

@@ -56,8 +56,14 @@ def test_build_mlp_stacks_linear_and_activation_layers_in_order(student, activat
         if kinds != expected:
             if kinds[:-1] == expected:
                 raise CheckFailure(f"{what}: there is a layer after the output Linear layer; the logits need no activation")
-            raise CheckFailure(f"{what} holds the layers {', '.join(kinds)}; expected Linear and "
-                               f"{MODULES[activation]} alternating, {sizes[2]} times, then a last Linear")
+            message = (f"{what} holds the layers {', '.join(kinds)}; expected Linear and "
+                       f"{MODULES[activation]} alternating, {sizes[2]} times, then a last Linear")
+            others = [k for k in kinds if k != "Linear"]
+            if kinds.count("Linear") == sizes[2] + 1 and len(others) < sizes[2]:
+                message += ": a hidden Linear layer has no activation after it"
+            elif len(kinds) == len(expected) and others and all(k == others[0] != MODULES[activation] for k in others):
+                message += f": the activation module is {others[0]}, not {MODULES[activation]}"
+            raise CheckFailure(message)
 
 
 @each_activation()
@@ -65,10 +71,29 @@ def test_build_mlp_computes_the_right_function(student, activation):
     """computes Linear, activation, ..., Linear with its own weights: the activation after every hidden layer and none on the logits"""
     seed, batch = 3, 16
     _, _, weights, biases, out = built(student, activation, SMALL, seed=seed, batch=batch)
-    expected = ref.reference_output(probes.probe_input(seed, batch, SMALL[0]), weights, biases, activation)
+    x = probes.probe_input(seed, batch, SMALL[0])
+    expected = ref.reference_output(x, weights, biases, activation)
     scale = max(1.0, float(np.abs(expected).max()))
-    assert_close(out, expected, f"build_mlp(..., {activation!r}): the network's output for a random input "
-                 "(compared with Linear, activation, ..., Linear using your weights)", rtol=1e-4, atol=1e-5 * scale)
+    what = (f"build_mlp(..., {activation!r}): the network's output for a random input "
+            "(compared with Linear, activation, ..., Linear using your weights)")
+    try:
+        assert_close(out, expected, what, rtol=1e-4, atol=1e-5 * scale)
+    except CheckFailure as failure:
+        if activation != "gelu":
+            raise
+        try:  # a common mistake: GELU's tanh approximation, where the exact GELU is due
+            assert_close(out, ref.reference_output(x, weights, biases, "gelu_tanh"), what, rtol=1e-4, atol=1e-5 * scale)
+        except CheckFailure:
+            raise failure from None
+        raise CheckFailure(f"{failure}: they are the outputs of GELU's tanh approximation") from None
+
+
+def look_alikes(fan_in, fan_out):
+    """(description, std) of the spreads a common mistake gives a weight matrix: another activation's scheme, the
+    fans swapped, PyTorch's default left in place."""
+    return [(f"{scheme}'s std", STD[scheme](fan_in, fan_out)) for scheme in STD] + [
+        ("sqrt(2 / fan_out): fan_in and fan_out are swapped", np.sqrt(2 / fan_out)),
+        ("PyTorch's default std, as if the weights were never re-drawn", 1 / np.sqrt(3 * fan_in))]
 
 
 def assert_std(W, std, what):
@@ -76,9 +101,14 @@ def assert_std(W, std, what):
     tolerance = max(0.015, 5 * np.sqrt(1 / (2 * (W.size - 1))))  # sd of a normal sample's std / std: 1 / sqrt(2(n-1))
     ratio = W.std() / std
     if not abs(ratio - 1) <= tolerance:
-        raise CheckFailure(f"{what}: the std of a {W.shape[0]}x{W.shape[1]} weight matrix is off by "
-                           f"{abs(ratio - 1):.0%}; check which initialisation this activation needs "
-                           "(which fan, which factor)")
+        message = (f"{what}: the std of a {W.shape[0]}x{W.shape[1]} weight matrix is off by "
+                   f"{abs(ratio - 1):.0%}; check which initialisation this activation needs "
+                   "(which fan, which factor)")
+        fan_out, fan_in = W.shape
+        for description, other in look_alikes(fan_in, fan_out):
+            if abs(other / std - 1) > tolerance and abs(W.std() / other - 1) <= tolerance:
+                raise CheckFailure(f"{message}: it is {description}")
+        raise CheckFailure(message)
 
 
 @each_activation()

@@ -37,16 +37,27 @@ class Evaluation:
 
 
 def assert_loss(result, seed, kind):
-    loss, _, _ = ref.reference_scores(seed, kind)
-    assert_close(np.float64(result.loss), loss, f"{result.what}: the loss", RTOL, ATOL)
+    loss, _, n = ref.reference_scores(seed, kind)
+    try:
+        assert_close(np.float64(result.loss), loss, f"{result.what}: the loss", RTOL, ATOL)
+    except CheckFailure as failure:
+        try:  # a common mistake: the sum over the rows
+            assert_close(np.float64(result.loss), n * loss, f"{result.what}: the loss", RTOL, ATOL)
+        except CheckFailure:
+            raise failure from None
+        raise CheckFailure(f"{failure}: it is the sum over the rows, not the mean") from None
 
 
 def assert_accuracy(result, seed, kind):
     _, accuracy, n = ref.reference_scores(seed, kind)
     error = abs(result.accuracy - accuracy)
     if not error <= 1.0 / n + 1e-9:  # one row whose top two logits tie in float32; nan fails
-        raise CheckFailure(f"{result.what}: the accuracy is off by {error:.3f}; count the rows whose largest "
-                           "logit is at the label's index, divided by the number of rows")
+        message = (f"{result.what}: the accuracy is off by {error:.3f}; count the rows whose largest "
+                   "logit is at the label's index, divided by the number of rows")
+        if any(abs(result.accuracy - other) <= 1.0 / n + 1e-9 for other in ref.other_accuracies(seed, kind).values()):
+            message += (": it is the share of rows where a softmax probability (the label's, or the largest) is "
+                        "above 0.5")
+        raise CheckFailure(message)
 
 
 @EVALUATE_FORMULA

@@ -1,4 +1,5 @@
 """Hidden checks of the byte counts: elementwise_traffic and the unfused and fused bias + activation."""
+import numpy as np
 import pytest
 
 from autograder.checking import DETAIL, FORMULA, CheckFailure, assert_exact_int, assert_python_int
@@ -30,10 +31,42 @@ def for_each_pair(weight):
     return pytest.mark.parametrize("function", cases)
 
 
+def as_int(value):
+    """The returned value as an int when it is a whole number, else None (for comparing with look-alikes)."""
+    value = value[()] if getattr(value, "ndim", None) == 0 else value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    return int(value) if np.isfinite(float(value)) and int(value) == value else None
+
+
+def wrapped_int32(n):
+    return (n + 2**31) % 2**32 - 2**31
+
+
+def assert_bytes(result, numel, kind, name, passes, what, look_alikes=()):
+    """The byte count is exact; a wrong one that a common mistake gives says which (misconceptions.toml
+    explains each): bits, a fixed element size, an int32 that wrapped, or the (description, passes) given."""
+    expected = expected_bytes(numel, kind, name, passes)
+    try:
+        assert_exact_int(result, expected, what, "bytes")
+    except CheckFailure as failure:
+        value = as_int(result.value)
+        candidates = [(description, expected_bytes(numel, kind, name, other)) for description, other in look_alikes]
+        candidates += [("8 times the bytes: bits, not bytes, were counted", 8 * expected),
+                       ("the count for 4-byte elements, whatever the dtype: the dtype's own element size is not used",
+                        int(numel) * 4 * int(passes)),
+                       ("the count wrapped around like a 32-bit integer", wrapped_int32(expected))]
+        for description, other in candidates:
+            if value is not None and other != expected and value == other:
+                raise CheckFailure(f"{failure}: it is {description}") from None
+        raise
+
+
 def check_traffic(student, numel, kind, name, n_inputs, n_outputs):
     result = call_with_dtype(student, "elementwise_traffic", numel, kind, name, n_inputs, n_outputs)
-    assert_exact_int(result, expected_bytes(numel, kind, name, n_inputs + n_outputs),
-                     f"elementwise_traffic({numel}, {describe(kind, name)}, {n_inputs}, {n_outputs})", "bytes")
+    assert_bytes(result, numel, kind, name, n_inputs + n_outputs,
+                 f"elementwise_traffic({numel}, {describe(kind, name)}, {n_inputs}, {n_outputs})",
+                 [("the bytes read, without the bytes written", n_inputs)] if n_outputs else [])
 
 
 @TRAFFIC
@@ -72,8 +105,20 @@ def test_traffic_defaults_to_one_input_and_one_output(student):
     """reads one tensor and writes one when n_inputs and n_outputs are not given"""
     for numel, (kind, name) in [(1000, ("torch", "float32")), (5, ("torch", "float16")), (2**20, ("numpy", "float64"))]:
         result = call_with_dtype(student, "elementwise_traffic", numel, kind, name)
-        assert_exact_int(result, expected_bytes(numel, kind, name, 2),
-                         f"elementwise_traffic({numel}, {describe(kind, name)})", "bytes")
+        what = f"elementwise_traffic({numel}, {describe(kind, name)})"
+        try:
+            assert_exact_int(result, expected_bytes(numel, kind, name, 2), what, "bytes")
+        except CheckFailure as failure:
+            try:  # the same call with the two counts written out: if it is right, the defaults are at fault
+                check_traffic(student, numel, kind, name, 1, 1)
+                defaults_at_fault = True
+            except CheckFailure:
+                defaults_at_fault = False
+            if defaults_at_fault:
+                raise CheckFailure(f"{failure}, though with n_inputs=1 and n_outputs=1 written out it is right: "
+                                   "the defaults are not 1 and 1") from None
+            assert_bytes(result, numel, kind, name, 2, what, [("the bytes read, without the bytes written", 1)])
+            raise
 
 
 @TRAFFIC_DETAIL
@@ -84,10 +129,21 @@ def test_traffic_returns_a_python_int(student):
                           f"elementwise_traffic({numel}, {describe(kind, name)}, 1, 1)", WHY_INT)
 
 
+# (description, passes) of the counts a common mistake gives for each pair
+PAIR_LOOK_ALIKES = {
+    "unfused_bias_activation_traffic": [
+        ("3 passes: z is written by the first kernel and read again by the second, both count", 3),
+        ("5 passes: the bias is counted as a tensor of numel elements", 5)],
+    "fused_bias_activation_traffic": [
+        ("4 passes, the two-kernel count: the fused kernel keeps z in registers", 4),
+        ("3 passes: the bias is counted as a tensor of numel elements", 3)],
+}
+
+
 def check_pair(student, function, numel, kind, name):
     result = call_with_dtype(student, function, numel, kind, name)
-    assert_exact_int(result, expected_bytes(numel, kind, name, PAIRS[function]),
-                     f"{function}({numel}, {describe(kind, name)})", "bytes")
+    assert_bytes(result, numel, kind, name, PAIRS[function], f"{function}({numel}, {describe(kind, name)})",
+                 PAIR_LOOK_ALIKES[function])
     return result
 
 
