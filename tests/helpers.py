@@ -98,3 +98,44 @@ def answer_dependants(assignment) -> dict[str, set]:
                for g, tree in answers.items()}
     uses = {g: {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} for g, tree in answers.items()}
     return {g: {f"test_{other}" for other in answers if other != g and defines[g] & uses[other]} for g in answers}
+
+
+def wrong_answer_groups(assignment, wrong) -> list[list]:
+    """The entries (grade_id, source, must_fail, explained_by) of a list of wrong answers, in groups that one
+    worker runs together: at most one entry per answer cell, and never two cells of which one uses what the
+    other defines (by the reference's answers, or by the wrong source itself), so that each cell's checks see
+    its own mistake only (test_hidden_checks_isolation.py proves the rest). A lab's worker imports PyTorch,
+    which takes seconds: grouped, a corpus needs about half the workers. Answers that patch a library for the
+    whole process do not belong in a group."""
+    answers = {meta["grade_id"]: source for meta, source in code_cells(assignment) if meta.get("solution")}
+    defines = {g: {n.name for n in ast.parse(src).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+               for g, src in answers.items()}
+
+    def uses(source, grade_id):
+        return bool(defines[grade_id] & {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)})
+
+    def apart(entry, other):
+        return entry[0] != other[0] and not any(uses(src, g) for src, g in [
+            (entry[1], other[0]), (other[1], entry[0]), (answers[entry[0]], other[0]), (answers[other[0]], entry[0])])
+
+    groups = []
+    for entry in wrong:
+        group = next((group for group in groups if all(apart(entry, other) for other in group)), None)
+        if group is None:
+            groups.append([entry])
+        else:
+            group.append(entry)
+    return groups
+
+
+def assert_wrong_answers_lose_points_where_due(assignment, group):
+    """`assert_wrong_answer_loses_points_where_due` for a group of `wrong_answer_groups`, in one worker."""
+    cells = {f"test_{grade_id}" for grade_id, *_ in group}
+    results = hidden_results(with_answers(solution(assignment), {g: source for g, source, *_ in group}), assignment,
+                             cells)
+    for grade_id, _, must_fail, explained_by in group:
+        failed = failed_checks(results, f"test_{grade_id}")
+        assert must_fail <= failed, f"{grade_id}: expected {must_fail} to fail, failed: {failed}"
+        if explained_by:
+            shown = {r.misconception: r.message for r in results[f"test_{grade_id}"] if not r.passed}
+            assert explained_by in shown, f"{grade_id}: expected [{explained_by}] to explain a failure; shown {shown}"

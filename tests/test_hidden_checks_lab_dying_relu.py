@@ -2,7 +2,8 @@
 import pytest
 
 from autograder import misconceptions
-from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answer
+from helpers import (assert_wrong_answers_lose_points_where_due, failed_checks, hidden_results, solution,
+                     with_answer, wrong_answer_groups)
 
 ASSIGNMENT = "lab_dying_relu"
 
@@ -86,10 +87,10 @@ WRONG = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("grade_id, source, must_fail, explained_by", WRONG,
-                         ids=[f"{g}-{i}" for i, (g, *_) in enumerate(WRONG)])
-def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, source, must_fail, explained_by):
-    assert_wrong_answer_loses_points_where_due(ASSIGNMENT, grade_id, source, must_fail, explained_by)
+@pytest.mark.parametrize("group", wrong_answer_groups(ASSIGNMENT, WRONG),
+                         ids=lambda group: "+".join(f"{g}-{WRONG.index(e)}" for e in group for g in e[:1]))
+def test_a_wrong_implementation_loses_points_on_the_checks_it_should(group):
+    assert_wrong_answers_lose_points_where_due(ASSIGNMENT, group)
 
 
 def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
