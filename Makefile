@@ -54,8 +54,9 @@ book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python -m autograder.kit
 
-# Two processes (pytest-xdist): most tests wait on kernels, workers and subprocesses. See tests/conftest.py.
-PARALLEL := -n 2 --dist loadgroup
+# Two processes (pytest-xdist): most tests wait on kernels, workers and subprocesses. See tests/conftest.py
+# (which groups a file's tests in one process, and hands out the slowest files first).
+PARALLEL := -n 2 --dist loadgroup --no-loadscope-reorder
 
 test: venv sandbox-tools browser database
 	$(BIN)/python -m pytest tests $(PARALLEL)

@@ -2,7 +2,7 @@
 
   python -m autograder release [ID ...]
       regenerate exercises/<id>/ from solutions/<id>/ through nbgrader (all assignments by default)
-  python -m autograder grade ID SUBMISSIONS --out DIR [--workers N] [--db URL] [--lms canvas]
+  python -m autograder grade ID SUBMISSIONS --out DIR [--workers N | --dask ADDRESS] [--db URL] [--lms canvas]
       grade SUBMISSIONS/<student_id>/<ID>.ipynb; write the gradebook (DIR/gradebook.db unless --db),
       DIR/grades.csv, DIR/feedback/<student_id>/<ID>.html and the class report DIR/report.html (with
       --lms canvas also DIR/grades-canvas.csv, for Canvas's gradebook import); exit 0 when every
@@ -10,7 +10,9 @@
       (rerun to resume).
       A rerun into the same DIR grades only what changed (--regrade: everything), so a run that
       was stopped resumes where it stopped. Student code runs in a bubblewrap sandbox; without one the command refuses unless
-      --unsafe-no-sandbox is given.
+      --unsafe-no-sandbox is given. With --dask the submissions are graded on the workers of the Dask
+      cluster whose scheduler is at ADDRESS (tcp://HOST:PORT, or its scheduler file); this process alone
+      writes DIR (see README.md, "Grading on a Dask cluster").
   python -m autograder report ID --out DIR [--lms canvas]
       write DIR/report.html (and DIR/grades-canvas.csv) again from what `grade` left in DIR
 """
@@ -36,6 +38,9 @@ def main(argv=None) -> int:
                        help="folder holding <student_id>/<ID>.ipynb")
     grade.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results go")
     grade.add_argument("--workers", type=int, default=1, metavar="N", help="submissions graded at once")
+    grade.add_argument("--dask", metavar="ADDRESS",
+                       help="grade on the workers of the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT, "
+                            "or a scheduler file); this process alone writes DIR. --workers is then ignored")
     grade.add_argument("--db", metavar="URL", help="gradebook URL (default: sqlite:///DIR/gradebook.db)")
     grade.add_argument("--cell-timeout", type=float, default=course.CELL_TIMEOUT_S, metavar="S",
                        help=f"seconds one notebook cell may run (default {course.CELL_TIMEOUT_S})")
@@ -70,7 +75,8 @@ def main(argv=None) -> int:
     from .grade import find_submissions, grade_folder, summary
     results, problems = grade_folder(args.assignment, args.submissions, args.out, max(1, args.workers), args.db,
                                     sandboxed=not args.unsafe_no_sandbox, cell_timeout=args.cell_timeout,
-                                    call_timeout=args.call_timeout, regrade=args.regrade, lms=args.lms)
+                                    call_timeout=args.call_timeout, regrade=args.regrade, lms=args.lms,
+                                    dask=args.dask)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     total = len(find_submissions(args.assignment, args.submissions)[0])

@@ -26,6 +26,7 @@ GRADING_CODE = (
     "sandbox.py", "no_module/__init__.py", "output_limit.py",          # where and how student code runs
     "course.py", "notebook.py", "exchange.py", "nbgrader_run.py",      # what nbgrader executes and records
     "grading_steps.py", "scoring.py", "results.py", "cache.py",        # how a grade is made, kept and reused
+    "distributed_grading.py",                                          # the same grade made on a Dask worker
 )
 
 

@@ -8,6 +8,8 @@ nbgrader's all-or-nothing one in the gradebook; a feedback page is written. Then
 report (report.py), and with `--lms canvas` the file for Canvas's gradebook import.
 A submission that cannot be read, executed or checked gets zero where due and a reason; the run goes on
 with the next one. A rerun into the same folder reuses the grades that nothing has changed since (cache.py).
+Submissions are graded one after another, by `--workers N` processes, or, with `--dask ADDRESS`, on the workers
+of a Dask cluster while this process alone writes the results (distributed_grading.py).
 """
 from __future__ import annotations
 
@@ -42,16 +44,28 @@ def grade_or_reuse(run: GradingRun, student_id: str, path: Path, regrade: bool =
     A result is saved only once its grade is in the gradebook, so a run killed halfway loses
     nothing and, rerun, grades just the submissions it had not finished.
     """
-    digest, result = cache.file_digest(path), run.result_path(student_id)
-    saved = None if regrade else cache.saved_grade(result, run.fingerprint, digest)
+    digest, saved = reusable(run, student_id, path, regrade)
     if saved is not None:
         return saved
     grade = grade_submission(run, student_id, path)
-    if grade is not None and grade.recorded and not grade.grader_failed:
-        cache.save_grade(result, grade, run.fingerprint, digest)
-    elif grade is not None:
-        result.unlink(missing_ok=True)  # an earlier run's grade no longer stands: the report must not show it
+    if grade is not None:
+        keep_result(run, grade, digest)
     return grade
+
+
+def reusable(run: GradingRun, student_id: str, path: Path, regrade: bool = False) -> tuple[str, StudentGrade | None]:
+    """(the submission's digest, the earlier run's grade when neither the submission nor the grader changed)."""
+    digest = cache.file_digest(path)
+    return digest, None if regrade else cache.saved_grade(run.result_path(student_id), run.fingerprint, digest)
+
+
+def keep_result(run: GradingRun, grade: StudentGrade, digest: str):
+    """Save a grade that is in the gradebook, for the next run to reuse; forget an earlier run's otherwise."""
+    result = run.result_path(grade.student_id)
+    if grade.recorded and not grade.grader_failed:
+        cache.save_grade(result, grade, run.fingerprint, digest)
+    else:
+        result.unlink(missing_ok=True)  # an earlier run's grade no longer stands: the report must not show it
 
 
 _worker_run: GradingRun | None = None  # a pool worker's own, made once by _init_worker
@@ -102,31 +116,40 @@ def find_submissions(assignment: str, submissions: Path) -> tuple[list, list]:
 
 def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1, db_url: str | None = None,
                  sandboxed: bool = True, cell_timeout: float = course.CELL_TIMEOUT_S,
-                 call_timeout: float = course.CALL_TIMEOUT_S, regrade: bool = False, lms: str | None = None
-                 ) -> tuple[list[StudentGrade], list[str]]:
+                 call_timeout: float = course.CALL_TIMEOUT_S, regrade: bool = False, lms: str | None = None,
+                 dask: str | None = None) -> tuple[list[StudentGrade], list[str]]:
     """Grade every submission in `submissions`; write grades.csv, feedback and report.html into `out` (and the
-    gradebook file of `lms`, "canvas", when given)."""
+    gradebook file of `lms`, "canvas", when given). With `dask`, the address of a Dask scheduler (or its
+    scheduler file), the submissions are graded on that cluster's workers (distributed_grading.py)."""
     if submissions.resolve().is_relative_to(out.resolve()):
         raise SystemExit(f"refusing to grade: {submissions} is inside the output folder {out}, which the grader "
                          "rewrites; collect the submissions elsewhere")
     found, problems = find_submissions(assignment, submissions)
+    if dask is not None:
+        try:
+            from .distributed_grading import grade_on_dask  # here: dask is needed only with --dask
+        except ImportError as exc:
+            raise SystemExit(f"--dask needs dask and distributed (requirements.txt pins them): {exc}") from None
     out.mkdir(parents=True, exist_ok=True)
     run_args = (assignment, out, db_url, submissions, sandboxed, cell_timeout, call_timeout)
     run = GradingRun(*run_args)
     try:
-        run.sandbox.check()
+        if dask is None:  # on a cluster, each worker checks its own before its first submission
+            run.sandbox.check()
     except SandboxUnavailable as exc:
         raise SystemExit(f"refusing to grade: student code would run unsandboxed. {exc}") from None
     if not sandboxed:
         log.warning("grading WITHOUT a sandbox (--unsafe-no-sandbox): student code can read and write "
                     "whatever this user can")
     remove_stale_cgroups()
-    results = []
+    results, not_graded = [], {}
     bar = tqdm(total=len(found), desc=f"grading {assignment}", unit="student")
     bar.tally = Counter()
     with Stopper() as stopper:
         run.prepare()
-        if workers <= 1:
+        if dask is not None:
+            not_graded = grade_on_dask(dask, run, found, regrade, lambda grade: results.append(_report(grade, bar)))
+        elif workers <= 1:
             for student_id, path in found:
                 if STOPPING.is_set():
                     break
@@ -148,9 +171,10 @@ def grade_folder(assignment: str, submissions: Path, out: Path, workers: int = 1
                 # the ones in flight end at once: their workers were told to discard them
                 in_flight = concurrent.futures.as_completed([f for f in pending if not f.cancelled()])
                 results += [_report(g, bar) for g in map(_outcome, in_flight) if g is not None]
-    if len(results) < len(found) and not STOPPING.is_set():
-        problems.append(f"{len(found) - len(results)} submissions were not graded: a grading process stopped "
-                        "abruptly (see the log above); run the same command again to grade them")
+    problems += [f"{student_id} was not graded: {why}" for student_id, why in sorted(not_graded.items())]
+    if len(results) + len(not_graded) < len(found) and not STOPPING.is_set():
+        problems.append(f"{len(found) - len(results) - len(not_graded)} submissions were not graded: a grading "
+                        "process stopped abruptly (see the log above); run the same command again to grade them")
     bar.close()
     results.sort(key=lambda g: g.student_id)
     problems += [f"the grader failed on {g.student_id}'s submission (see the log above)" for g in results

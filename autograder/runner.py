@@ -112,9 +112,11 @@ def run_checks(assignment: str, code, cells=None) -> list[CheckResult]:
     collector = _Collector(assignment)
     misconceptions.table(assignment)  # a broken table stops here, before any check runs
     # nbgrader's thread runs beside the checks: an object of its that Python cleans up during a check
-    # ("unclosed socket") must not fail that check, so pytest's unraisable and thread exception hooks are off
+    # ("unclosed socket") must not fail that check, so pytest's unraisable and thread exception hooks are off;
+    # and its logging plugin is off, since it walks the logging module's table of loggers while nbgrader's
+    # thread adds to it ("dictionary changed size during iteration": the grader failed on a submission)
     args = [str(course.CHECKS / assignment), "-q", "--tb=no", "--capture=sys", "-p", "no:cacheprovider",
-            "-p", "no:randomly", "-p", "no:unraisableexception", "-p", "no:threadexception",
+            "-p", "no:randomly", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging",
             "-c", str(course.CHECKS / "pytest.ini")]
     with contextlib.redirect_stdout(io.StringIO()) as out:
         status = pytest.main(args, plugins=[collector, _Inject(code, cells)])

@@ -127,3 +127,37 @@ def test_the_contract_check_would_catch_a_message_that_contradicts_the_notebook(
     wrong.write_text('assert_dtype(y, np.float32, "numerical_grad", contract="keep the input\'s dtype")\n')
     ((_, _, dtype, text),) = contract_quotes(wrong)
     assert " ".join(text.split()) not in words and dtype == "float32"
+
+
+def test_checks_run_while_another_thread_adds_loggers(tmp_path, monkeypatch):
+    """nbgrader's thread creates loggers while the checks run: pytest must not walk the logging table meanwhile
+    (with pytest's logging plugin on, a class graded under load lost a grade: "dictionary changed size")."""
+    import logging
+    import threading
+
+    from autograder.proxy import StudentCode
+    from autograder.runner import run_checks
+    (tmp_path / "pytest.ini").write_bytes((course.CHECKS / "pytest.ini").read_bytes())
+    (tmp_path / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef student():\n    return None\n")
+    (tmp_path / "demo").mkdir()
+    module = "test_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name) + ".py"
+    (tmp_path / "demo" / module).write_text("import pytest\n\n\n@pytest.mark.cell('test_x')\n"
+                                            "def test_nothing(student):\n    pass\n")
+    monkeypatch.setattr(course, "CHECKS", tmp_path)
+    done = threading.Event()
+
+    def add_loggers():
+        i = 0
+        while not done.is_set():
+            logging.getLogger(f"{tmp_path.name}.busy.{i}")
+            i += 1
+
+    thread = threading.Thread(target=add_loggers, daemon=True)
+    thread.start()
+    try:
+        for _ in range(20):
+            [result] = run_checks("demo", StudentCode([]))
+            assert result.passed
+    finally:
+        done.set()
+        thread.join()
