@@ -128,14 +128,23 @@ def wrong_answer_groups(assignment, wrong) -> list[list]:
     return groups
 
 
-def assert_wrong_answers_lose_points_where_due(assignment, group):
-    """`assert_wrong_answer_loses_points_where_due` for a group of `wrong_answer_groups`, in one worker."""
+def assert_wrong_answers_lose_points_where_due(assignment, group, beside=None):
+    """`assert_wrong_answer_loses_points_where_due` for a group of `wrong_answer_groups`, in one worker, with the
+    answers `beside` ({grade_id: source}) in their cells too."""
     cells = {f"test_{grade_id}" for grade_id, *_ in group}
-    results = hidden_results(with_answers(solution(assignment), {g: source for g, source, *_ in group}), assignment,
-                             cells)
+    sources = {**(beside or {}), **{g: source for g, source, *_ in group}}
+    results = hidden_results(with_answers(solution(assignment), sources), assignment, cells)
     for grade_id, _, must_fail, explained_by in group:
         failed = failed_checks(results, f"test_{grade_id}")
         assert must_fail <= failed, f"{grade_id}: expected {must_fail} to fail, failed: {failed}"
         if explained_by:
             shown = {r.misconception: r.message for r in results[f"test_{grade_id}"] if not r.passed}
             assert explained_by in shown, f"{grade_id}: expected [{explained_by}] to explain a failure; shown {shown}"
+
+
+def assert_every_misconception_is_shown(assignment, *corpora):
+    """Every entry of the assignment's misconceptions table explains a wrong answer of the corpora (lists of
+    (grade_id, source, must_fail, explained_by)), and they name no other."""
+    from autograder import misconceptions
+    shown = {explained for corpus in corpora for *_, explained in corpus} - {None}
+    assert {m.key for m in misconceptions.table(assignment)} == shown

@@ -2,9 +2,9 @@
 
 import pytest
 
-from autograder import misconceptions
 
-from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answer
+from helpers import (assert_every_misconception_is_shown, assert_wrong_answer_loses_points_where_due, failed_checks,
+                     hidden_results, solution, with_answer)
 
 
 # (answer cell, wrong source, checks that must fail, the entry of misconceptions.toml that explains it). Each
@@ -77,7 +77,7 @@ def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, s
 
 
 def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
-    assert {m.key for m in misconceptions.table("activations")} == {explained for *_, explained in WRONG}
+    assert_every_misconception_is_shown("activations", WRONG)
 
 
 # f at x * (1 + 2 eps), moved away from the largest input for softmax and log_softmax, in float64 from the exact

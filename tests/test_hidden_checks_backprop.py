@@ -2,10 +2,11 @@
 
 import pytest
 
-from autograder import misconceptions, notebook
+from autograder import notebook
 from autograder.proxy import StudentCode
 from autograder.runner import run_checks
-from helpers import assert_wrong_answer_loses_points_where_due, failed_checks, hidden_results, solution, with_answers
+from helpers import (assert_every_misconception_is_shown, assert_wrong_answer_loses_points_where_due, failed_checks,
+                     hidden_results, solution, with_answers)
 
 ASSIGNMENT = "backprop"
 FORWARD = '''def forward(X, params, activation):
@@ -197,7 +198,7 @@ def test_a_wrong_implementation_loses_points_on_the_checks_it_should(grade_id, s
 
 
 def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
-    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == {explained for *_, explained in WRONG if explained}
+    assert_every_misconception_is_shown(ASSIGNMENT, WRONG)
 
 
 def test_a_backward_that_reads_the_last_forward_pass_from_a_global_loses_points():

@@ -1,9 +1,8 @@
 """The hidden checks of `lab_autograd` pass every correct implementation and fail realistic wrong ones."""
 import pytest
 
-from autograder import misconceptions
 from autograder.checks.lab_autograd.hand_written import Notebook
-from helpers import failed_checks, hidden_results, solution, with_answers
+from helpers import assert_every_misconception_is_shown, failed_checks, hidden_results, solution, with_answers
 
 ASSIGNMENT = "lab_autograd"
 
@@ -200,8 +199,7 @@ def test_a_backward_that_asks_autograd_loses_the_hand_written_check_only(group):
 
 
 def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
-    shown = {explained for *_, explained in WRONG + DELEGATING} - {None}
-    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == shown
+    assert_every_misconception_is_shown(ASSIGNMENT, WRONG, DELEGATING)
 
 
 # Correct implementations that differ from the reference: torch.sigmoid in forward, the input saved

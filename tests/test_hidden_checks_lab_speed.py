@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from autograder import misconceptions
 from autograder.checking import DETAIL, FORMULA
-from helpers import failed_checks, hidden_results, solution, with_answer, with_answers
+from helpers import (assert_every_misconception_is_shown, assert_wrong_answers_lose_points_where_due, failed_checks,
+                     hidden_results, solution, with_answer, with_answers)
 
 ASSIGNMENT = "lab_speed"
 # the reference counts the bias + activation pairs with elementwise_traffic: a mistake there costs points there too
@@ -159,19 +159,11 @@ def groups(wrong):
 @pytest.mark.parametrize("group", groups(WRONG), ids=lambda group: "+".join(g for g, *_ in group))
 def test_a_wrong_implementation_loses_points_on_the_checks_it_should(group):
     """Each cell fails its `must_fail` checks, and the misconception `explained_by` explains one of them."""
-    sources = {**INDEPENDENT, **{grade_id: source for grade_id, source, *_ in group}}
-    wrong_cells = {f"test_{grade_id}" for grade_id, *_ in group}
-    results = hidden_results(with_answers(solution(ASSIGNMENT), sources), ASSIGNMENT, wrong_cells)
-    for grade_id, _, must_fail, explained_by in group:
-        failed = failed_checks(results, f"test_{grade_id}")
-        assert must_fail <= failed, f"{grade_id}: expected {must_fail} to fail, failed: {failed}"
-        if explained_by:
-            shown = {r.misconception: r.message for r in results[f"test_{grade_id}"] if not r.passed}
-            assert explained_by in shown, f"{grade_id}: expected [{explained_by}] to explain a failure; shown {shown}"
+    assert_wrong_answers_lose_points_where_due(ASSIGNMENT, group, beside=INDEPENDENT)
 
 
 def test_every_misconception_of_the_table_is_shown_to_a_wrong_implementation():
-    assert {m.key for m in misconceptions.table(ASSIGNMENT)} == {explained for *_, explained in WRONG} - {None}
+    assert_every_misconception_is_shown(ASSIGNMENT, WRONG)
 
 
 def test_a_wrong_elementwise_traffic_costs_points_in_the_cells_that_use_it():
