@@ -9,9 +9,10 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Busy-waiting OpenMP threads slow shared 2-core machines down several times.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: book test test-quick test-unit test-checks test-grading test-book venv sandbox-tools browser database release bench-grade clean
+.PHONY: book test test-quick test-unit test-checks test-grading test-book venv sandbox-tools browser database release bench-grade profile-grade clean
 
-venv: $(VENV)/.installed $(VENV)/mathjax/mathjax/tex-chtml.js
+MATHJAX := $(VENV)/mathjax/mathjax
+venv: $(VENV)/.installed $(MATHJAX)/.book-files-$(MATHJAX_VERSION)
 
 # The grader runs student code in bubblewrap (Debian package); prlimit comes with util-linux.
 sandbox-tools:
@@ -41,13 +42,18 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	rm -f $(VENV)/lib/python*/site-packages/course.pth
 	touch $@
 
-# MathJax from the npm registry, copied where _config.yml's html_static_path looks.
-$(VENV)/mathjax/mathjax/tex-chtml.js:
+# MathJax from the npm registry, copied where _config.yml's html_static_path looks: only what the pages use
+# (the tex-chtml.js component, its web fonts, the TeX extensions it loads on demand), not the whole 24 MiB
+# package. The stamp names the version, so a venv with an older or a whole copy is trimmed on the next make.
+$(MATHJAX)/.book-files-$(MATHJAX_VERSION):
 	mkdir -p $(VENV)/npm $(VENV)/mathjax
 	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/npm mathjax@$(MATHJAX_VERSION)
-	rm -rf $(VENV)/mathjax/mathjax
-	cp -r $(VENV)/npm/node_modules/mathjax/es5 $(VENV)/mathjax/mathjax
-	test -f $@
+	rm -rf $(MATHJAX)
+	mkdir -p $(MATHJAX)/output/chtml/fonts $(MATHJAX)/input/tex
+	cp $(VENV)/npm/node_modules/mathjax/es5/tex-chtml.js $(MATHJAX)/
+	cp -r $(VENV)/npm/node_modules/mathjax/es5/output/chtml/fonts/woff-v2 $(MATHJAX)/output/chtml/fonts/
+	cp -r $(VENV)/npm/node_modules/mathjax/es5/input/tex/extensions $(MATHJAX)/input/tex/
+	touch $@
 
 # The book, then the course kit it offers on its Exercises page (_build/html/activation-functions-kit.zip).
 book: venv
@@ -85,3 +91,7 @@ bench-grade: venv sandbox-tools
 
 clean:
 	rm -rf _build
+
+# Where one submission's time goes: each grading step timed over N submissions of a realistic class.
+profile-grade: venv sandbox-tools
+	$(BIN)/python -m autograder.profile_grading $(or $(N),20)

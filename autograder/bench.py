@@ -84,6 +84,12 @@ def timed(argv, check=True) -> float:
     return time.perf_counter() - start
 
 
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores, {cpu}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("n", type=int, nargs="?", default=12, help="number of submissions (default 12)")
@@ -112,10 +118,8 @@ def main(argv=None):
         ours_s = timed([sys.executable, "-m", "autograder", "grade", "activations", str(subs), "--out",
                         str(tmp / "ours"), "--workers", str(workers)])
         graded = (tmp / "ours" / "grades.csv").read_text().count("\n") - 1
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
     mix = "a realistic class" if args.realistic else "correct, blank and wrong"
-    print(f"machine: {os.cpu_count()} cores, {cpu}; {n} submissions of activations, {mix} ({graded} graded)")
+    print(f"machine: {machine()}; {n} submissions of activations, {mix} ({graded} graded)")
     print(f"plain nbgrader autograde:   {plain_s / n:5.2f} s per submission ({plain_s:.1f} s in all)")
     print(f"this grader (sandboxed, --workers {workers}): {ours_s / n:5.2f} s per submission ({ours_s:.1f} s in all)")
     print(f"ratio: {ours_s / plain_s:.2f}x (goal: at most 1.5x)")
