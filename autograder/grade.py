@@ -84,6 +84,7 @@ def _init_worker(*run_args):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, stop_this_process)
     logging.basicConfig(level=logging.WARNING)
+    course.configure_nbgrader()  # before nbgrader's first import: its warnings and logs, silenced as in the main process
     _worker_run = GradingRun(*run_args)
 
 
