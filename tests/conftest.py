@@ -19,7 +19,8 @@ LAYERS = {
                "test_hidden_checks_lab_shootout.py", "test_hidden_checks_lab_speed.py"],
     "grading": ["test_release.py", "test_assignments.py", "test_grading.py", "test_report.py", "test_attacks.py",
                 "test_stopping.py", "test_postgres_gradebook.py", "test_nbgrader_cycle.py", "test_dask_grading.py"],
-    "book": ["test_book.py", "test_book_content.py", "test_labs_run.py", "test_student_kit.py", "test_wheel.py"],
+    "book": ["test_book.py", "test_book_content.py", "test_labs_run.py", "test_student_kit.py", "test_wheel.py",
+             "test_explorer.py"],
 }
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
 
