@@ -42,17 +42,18 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	rm -f $(VENV)/lib/python*/site-packages/course.pth
 	touch $@
 
-# MathJax from the npm registry, copied where _config.yml's html_static_path looks: only what the pages use
-# (the tex-chtml.js component, its web fonts, the TeX extensions it loads on demand), not the whole 24 MiB
-# package. The stamp names the version, so a venv with an older or a whole copy is trimmed on the next make.
+# MathJax from the npm registry, copied where _config.yml's html_static_path looks: only what the pages load
+# (tex-chtml.js's components but its context menu: the loader, core, TeX input with the extensions it loads
+# on demand, HTML output with its fonts, assistive MathML), not the whole 24 MiB package. The stamp names
+# the version, so a venv with an older or a whole copy is trimmed on the next make.
+MATHJAX_FILES := startup.js core.js input/tex.js input/tex/extensions output/chtml.js \
+	output/chtml/fonts/woff-v2 a11y/assistive-mml.js
 $(MATHJAX)/.book-files-$(MATHJAX_VERSION):
 	mkdir -p $(VENV)/npm $(VENV)/mathjax
 	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/npm mathjax@$(MATHJAX_VERSION)
 	rm -rf $(MATHJAX)
-	mkdir -p $(MATHJAX)/output/chtml/fonts $(MATHJAX)/input/tex
-	cp $(VENV)/npm/node_modules/mathjax/es5/tex-chtml.js $(MATHJAX)/
-	cp -r $(VENV)/npm/node_modules/mathjax/es5/output/chtml/fonts/woff-v2 $(MATHJAX)/output/chtml/fonts/
-	cp -r $(VENV)/npm/node_modules/mathjax/es5/input/tex/extensions $(MATHJAX)/input/tex/
+	cd $(VENV)/npm/node_modules/mathjax/es5 && for f in $(MATHJAX_FILES); do \
+	  mkdir -p $(abspath $(MATHJAX))/$$(dirname $$f) && cp -r $$f $(abspath $(MATHJAX))/$$f || exit 1; done
 	touch $@
 
 # The book, then the course kit it offers on its Exercises page (_build/html/activation-functions-kit.zip).

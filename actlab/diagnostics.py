@@ -137,4 +137,4 @@ def plot_histograms(axes, layers, title=""):
     axes[0].set(title=f"activations{title}", xlabel="$a$")
     axes[1].set(title=f"gradients{title}", xlabel=r"$\partial \mathcal{L} / \partial a$")
     axes[1].ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
-    axes[0].legend(fontsize=7)
+    axes[0].legend()

@@ -52,14 +52,20 @@ def plot_grad_norms(norms: dict, title=""):
     """One panel per activation, one line per scheme: gradient norm against layer (log scale)."""
     activations = list(dict.fromkeys(a for a, _ in norms))
     schemes = list(dict.fromkeys(s for _, s in norms))
-    fig, axes = plt.subplots(1, len(activations), figsize=(2.9 * len(activations), 3.2), sharey=True)
-    for ax, activation in zip(np.atleast_1d(axes), activations):
+    # two panels a row at most: a wider figure is shrunk to illegible text in a phone's column
+    columns = min(len(activations), 2)
+    rows = -(-len(activations) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.0 * rows), sharey=True, squeeze=False)
+    for ax in axes.flat[len(activations):]:
+        ax.set_visible(False)
+    for ax, activation in zip(axes.flat, activations):
         for scheme in schemes:
             g = norms[activation, scheme]
             ax.semilogy(np.arange(1, len(g) + 1), g, marker="o", markersize=3, label=SCHEME_NAMES.get(scheme, scheme))
         ax.set(title=activation, xlabel="layer (input → output)")
-    np.atleast_1d(axes)[0].set_ylabel("‖∂L/∂W‖")
-    np.atleast_1d(axes)[0].legend()
+    for ax in axes[:, 0]:
+        ax.set_ylabel("‖∂L/∂W‖")
+    axes.flat[0].legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -130,12 +136,11 @@ def plot_dead_fractions(results: dict, label="lr = {:g}", title="", ax=None):
 
 def plot_fix(results: dict):
     """`fix_runs`' results as two panels of grouped bars: after phase 1 and after phase 2."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(6.4, 6.8), sharey=True)  # one above the other: a phone's column
     phases = list(next(iter(results.values())))
     for ax, phase in zip(axes, phases):
         plot_dead_fractions({variant: r[phase] for variant, r in results.items()}, label="{}",
                             title=f"phase {phase}", ax=ax)
-    axes[1].set_ylabel("")
     axes[1].get_legend().remove()
     fig.tight_layout()
     return fig

@@ -218,16 +218,17 @@ def plot_table(rows, ax=None):
     from .plots import COLOURS
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 0.42 * len(rows) + 1.0))
+        # narrow bars: the kernels' names take 3 inches beside them, and the whole must fit a phone
+        _, ax = plt.subplots(figsize=(3.4, 0.5 * len(rows) + 1.2))
     colours = {"copy": "grey", "activation": COLOURS[0], "unfused": COLOURS[1], "fused": COLOURS[2]}
     labels = [r["kernel"] for r in rows][::-1]
     ax.barh(labels, [r["GB/s"] for r in rows][::-1], color=[colours[r["kind"]] for r in rows][::-1])
     ax.axvline(find(rows, "copy")["GB/s"], color="black", linestyle="--", linewidth=1, label="copy bandwidth")
     for y, r in enumerate(rows[::-1]):
-        ax.text(r["GB/s"], y, f" {r['of copy']:.0%}", va="center", fontsize=8)
-    ax.set(xlabel="achieved GB/s (bytes moved / time, GB = $10^9$ bytes)")
+        ax.text(r["GB/s"], y, f" {r['of copy']:.0%}", va="center")
+    ax.set(xlabel="achieved GB/s\n(bytes moved / time, GB = $10^9$ bytes)")
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1))  # above the bars, clear of them
     return ax
 
 
@@ -293,7 +294,11 @@ def plot_against_reference(functions: dict, x=None):
     import matplotlib.pyplot as plt
 
     x = np.linspace(-5, 5, 201) if x is None else np.asarray(x, dtype=np.float64)
-    fig, axes = plt.subplots(1, len(functions), figsize=(3.2 * len(functions), 2.8), squeeze=False)
+    columns = min(len(functions), 2)  # two panels a row at most: legible in a phone's column
+    rows = -(-len(functions) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.8 * rows), squeeze=False)
+    for ax in axes.flat[len(functions):]:
+        ax.set_visible(False)
     for ax, (name, (fn, reference)) in zip(axes.flat, functions.items()):
         y_ref, dy_ref = value_and_grad(reference, x)
         y, dy = value_and_grad(fn, x)
@@ -302,7 +307,7 @@ def plot_against_reference(functions: dict, x=None):
         ax.plot(x[::8], y[::8], "o", markersize=3, color="black", label="yours")
         ax.plot(x[::8], dy[::8], "o", markersize=3, color="black")
         ax.set_title(name)
-    axes.flat[0].legend(loc="upper left", fontsize=8)
+    axes.flat[0].legend(loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -392,10 +397,10 @@ def plot_difference_errors(steps, errors: dict, ax=None, eps=1e-6, rtol=1e-3):
                 linestyle="--" if "float32" in name else "-", label=name)
     ax.axvline(eps, color="black", linewidth=0.8, linestyle=":")
     ax.axhline(rtol, color="black", linewidth=0.8, linestyle=":")
-    ax.annotate("gradcheck's step and tolerance", (eps, rtol), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    ax.annotate("gradcheck's step and tolerance", (eps, rtol), textcoords="offset points", xytext=(6, 6))
     ax.set(xscale="log", yscale="log", xlabel="step $h$", ylabel="largest relative error")
     ax.invert_xaxis()
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -450,5 +455,5 @@ def plot_training(histories: dict, ax=None):
         else:
             ax.plot(epochs, history["loss"], "o", color=colour, markerfacecolor="none", label=name)
     ax.set(xlabel="epoch", ylabel="training loss", yscale="log")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax

@@ -9,10 +9,15 @@ COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 
 
 def use_course_style():
-    """Readable sizes, a light grid, no top or right frame, and the course's colour cycle."""
+    """Readable sizes, a light grid, no top or right frame, and the course's colour cycle.
+
+    Text is set large (13 pt) because a phone shows a figure about 340 px wide: a figure 6.4 inches wide
+    (about 720 px with its labels) has its 13 pt text rendered at about 9.5 px there, 9 px being the least
+    that reads (tests/test_book.py measures it). So figures keep to 6.4 inches: panels go one above the other."""
     plt.rcParams.update({
         "figure.figsize": (6.4, 3.6), "figure.dpi": 110, "savefig.bbox": "tight",
-        "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10,
+        "font.size": 13, "axes.titlesize": 13, "axes.labelsize": 13,
+        "xtick.labelsize": 13, "ytick.labelsize": 13, "legend.fontsize": 13,
         "axes.spines.top": False, "axes.spines.right": False,
         "axes.grid": True, "grid.alpha": 0.3, "legend.frameon": False,
         "axes.prop_cycle": plt.cycler(color=COLOURS), "lines.linewidth": 2,
@@ -27,11 +32,12 @@ def plot_curves(ax, x, curves: dict, title="", xlabel="$x$", ylabel=""):
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if len(curves) > 1:
-        ax.legend()
+        # below the axes, where it cannot cover a curve
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=min(len(curves), 2))
     return ax
 
 
-def activation_grid(x, functions: dict, derivatives: dict, columns=4):
+def activation_grid(x, functions: dict, derivatives: dict, columns=2):
     """One small panel per activation with f (solid) and f' (dashed); x has shape (n,), each curve too."""
     rows = int(np.ceil(len(functions) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(3.0 * columns, 2.4 * rows), sharex=True)

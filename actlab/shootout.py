@@ -80,7 +80,7 @@ def plot_learning_curves(results, ax=None, chance=0.1):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.2, 3.8))
+        _, ax = plt.subplots(figsize=(6.4, 4.0))
     for colour, (activation, r) in zip(COLOURS * 2, results.items()):
         epochs = range(1, len(r["test_accuracy"]) + 1)
         ax.plot(epochs, r["test_accuracy"], marker="o", markersize=3, color=colour, label=NAMES.get(activation, activation))
@@ -89,17 +89,18 @@ def plot_learning_curves(results, ax=None, chance=0.1):
     n_epochs = max(len(r["test_accuracy"]) for r in results.values())
     ax.set_xlim(0.5, n_epochs + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=min(n_epochs, 10), integer=True, min_n_ticks=1))
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)  # beside the plot: curves bunch at the top
+    # below the plot: the curves bunch at the top, and beside it the figure would be too wide for a phone
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=3)
     return ax
 
 
 def plot_summary(results):
-    """Two bar charts side by side: final test accuracy, and seconds per epoch (fastest epoch)."""
+    """Two bar charts, one above the other: final test accuracy, and seconds per epoch (fastest epoch)."""
     import matplotlib.pyplot as plt
 
     names = [NAMES.get(a, a) for a in results]
     colours = (COLOURS * 2)[:len(names)]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.4))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.4, 7.0))
     left.bar(names, [r["final_accuracy"] for r in results.values()], color=colours)
     left.set(ylabel="final test accuracy", ylim=(0, 1), title="Accuracy after training")
     right.bar(names, [seconds_per_epoch(r) for r in results.values()], color=colours)
