@@ -23,6 +23,7 @@ NOT_GRADING = {
     "grade.py": "the run over a folder",
     "grades_csv.py": "grades.csv, written anew on every run",
     "kit.py": "the students' course kit",
+    "profile_grading.py": "timing each step of grading",
     "release.py": "releasing exercises",
     "report.py": "the class report, written anew on every run",
 }

@@ -13,6 +13,7 @@ wheel's dependencies, requirements.txt, this Python) and kept outside the reposi
 ~/.cache/activation-functions/student-env-<digest>/; each run installs the kit's freshly built wheel into it
 again. A change of any input makes a new one from scratch.
 """
+import fcntl
 import hashlib
 import os
 import shutil
@@ -57,7 +58,8 @@ def student(tmp_path_factory):
 
 def student_environment() -> Path:
     """A virtual environment in which the README's command installed the kit's wheel, made once per set of
-    inputs. It is made where it is used (a venv's scripts name its path); `complete` marks a finished one."""
+    inputs. It is made where it is used (a venv's scripts name its path); `complete` marks a finished one.
+    A lock keeps two test runs (or processes) from making, or removing, it at the same time."""
     digest = hashlib.sha256(sys.version.encode())
     for name in ("requirements.txt", "pyproject.toml"):
         digest.update((course.REPO / name).read_bytes())
@@ -65,19 +67,21 @@ def student_environment() -> Path:
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "activation-functions"
     home.mkdir(parents=True, exist_ok=True)
     venv = home / f"student-env-{digest.hexdigest()[:16]}"
-    if (venv / "complete").exists():
+    with open(home / "student-env.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (venv / "complete").exists():
+            return venv
+        for old in home.glob("student-env-*"):  # made for other inputs, or an attempt that did not finish
+            shutil.rmtree(old, ignore_errors=True)
+        with tempfile.TemporaryDirectory() as wheel_folder:
+            wheel = kit.build_wheel(Path(wheel_folder))
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+            install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                                      f"{wheel}[lab]", "-c", str(course.REPO / "requirements.txt")],
+                                     capture_output=True, text=True, timeout=1800, cwd=wheel_folder)
+        assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+        (venv / "complete").touch()
         return venv
-    for old in home.glob("student-env-*"):  # made for other inputs, or an attempt that did not finish
-        shutil.rmtree(old, ignore_errors=True)
-    with tempfile.TemporaryDirectory() as wheel_folder:
-        wheel = kit.build_wheel(Path(wheel_folder))
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-        install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{wheel}[lab]",
-                                  "-c", str(course.REPO / "requirements.txt")],
-                                 capture_output=True, text=True, timeout=1800, cwd=wheel_folder)
-    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
-    (venv / "complete").touch()
-    return venv
 
 
 def run(student, *argv, timeout=600):
