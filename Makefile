@@ -12,7 +12,11 @@ export OMP_WAIT_POLICY := PASSIVE
 .PHONY: book test test-quick test-unit test-checks test-grading test-book venv sandbox-tools browser database release bench-grade profile-grade clean
 
 MATHJAX := $(VENV)/mathjax/mathjax
-venv: $(VENV)/.installed $(MATHJAX)/.book-files-$(MATHJAX_VERSION)
+# (what of MathJax the book ships: see the rule below)
+MATHJAX_FILES := startup.js core.js input/tex.js input/tex/extensions output/chtml.js \
+	output/chtml/fonts/tex.js output/chtml/fonts/woff-v2 a11y/assistive-mml.js
+MATHJAX_STAMP := $(MATHJAX)/.book-files-$(MATHJAX_VERSION)-$(shell echo $(MATHJAX_FILES) | cksum | cut -d' ' -f1)
+venv: $(VENV)/.installed $(MATHJAX_STAMP)
 
 # The grader runs student code in bubblewrap (Debian package); prlimit comes with util-linux.
 sandbox-tools:
@@ -44,11 +48,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 # MathJax from the npm registry, copied where _config.yml's html_static_path looks: only what the pages load
 # (tex-chtml.js's components but its context menu: the loader, core, TeX input with the extensions it loads
-# on demand, HTML output with its fonts, assistive MathML), not the whole 24 MiB package. The stamp names
-# the version, so a venv with an older or a whole copy is trimmed on the next make.
-MATHJAX_FILES := startup.js core.js input/tex.js input/tex/extensions output/chtml.js \
-	output/chtml/fonts/woff-v2 a11y/assistive-mml.js
-$(MATHJAX)/.book-files-$(MATHJAX_VERSION):
+# on demand, HTML output with its font data and files, assistive MathML), not the whole 24 MiB package. The
+# stamp names the version and the list, so a venv with another copy is remade on the next make.
+$(MATHJAX_STAMP):
 	mkdir -p $(VENV)/npm $(VENV)/mathjax
 	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/npm mathjax@$(MATHJAX_VERSION)
 	rm -rf $(MATHJAX)

@@ -236,6 +236,10 @@ def browser():
         chromium.close()
 
 
+MATHJAX_DONE = """() => !window.MathJax || !MathJax.startup ? true : Promise.race([
+  MathJax.startup.promise.then(() => true), new Promise(done => setTimeout(() => done(false), 30000))])"""
+
+
 class Visit:
     """A browser tab at one width that may load file:// (and `allowed` origins) only, and records what it
     was refused, what it logged as an error, and the bytes it loaded that are not images."""
@@ -270,7 +274,9 @@ class Visit:
         self.refused, self.errors, self.bytes = [], [], 0
         self.page.goto(url)
         self.page.wait_for_load_state("load")
-        self.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        # MathJax's promise never settles when one of its files fails to load: wait 30 s at most
+        typeset = self.page.evaluate(MATHJAX_DONE)
+        assert typeset, f"{url}: MathJax did not finish typesetting within 30 s"
         self.page.wait_for_timeout(100)
         return {"refused": self.refused, "errors": self.errors, "bytes": self.bytes}
 
