@@ -122,7 +122,9 @@ def main(argv=None):
     print(f"machine: {machine()}; {n} submissions of activations, {mix} ({graded} graded)")
     print(f"plain nbgrader autograde:   {plain_s / n:5.2f} s per submission ({plain_s:.1f} s in all)")
     print(f"this grader (sandboxed, --workers {workers}): {ours_s / n:5.2f} s per submission ({ours_s:.1f} s in all)")
-    print(f"ratio: {ours_s / plain_s:.2f}x (goal: at most 1.5x)")
+    print(f"ratio: {ours_s / plain_s:.2f}x (goal: at most 1.00x, no dearer than plain nbgrader)")
+    if args.realistic:
+        print(f"the class in {ours_s / 60:.2f} minutes with --workers {workers} (goal for 200 on 2 cores: 5 minutes)")
 
 
 if __name__ == "__main__":
