@@ -78,7 +78,7 @@ def student_environment() -> Path:
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
             install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
                                       f"{wheel}[lab]", "-c", str(course.REPO / "requirements.txt")],
-                                     capture_output=True, text=True, timeout=1800, cwd=wheel_folder)
+                                     capture_output=True, text=True, timeout=900, cwd=wheel_folder)
         assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
         (venv / "complete").touch()
         return venv
