@@ -11,7 +11,7 @@ LAYERS = {
     "unit": ["test_codec.py", "test_worker_protocol.py", "test_sandbox.py", "test_settings.py", "test_grade_cache.py",
              "test_probes.py", "test_checks_structure.py", "test_library_has_no_answers.py", "test_gpu.py",
              "test_layers.py", "test_checking.py", "test_misconceptions.py", "test_diagnostics.py", "test_progress.py",
-             "test_profile_grading.py"],
+             "test_profile_grading.py", "test_execution_cache.py"],
     "checks": ["test_hidden_checks.py", "test_hidden_checks_isolation.py", "test_visible_tests.py", "test_check_weights.py",
                "test_hidden_checks_activations.py", "test_hidden_checks_backprop.py", "test_hidden_checks_derivatives.py",
                "test_hidden_checks_neuron.py", "test_hidden_checks_nonfinite.py", "test_hidden_checks_lab_autograd.py",

@@ -29,6 +29,8 @@ def build(source: Path, out: Path):
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
+    """The book built strictly into a new folder. Its chapters' outputs come from the execution cache that the
+    last build of the same sources left (book/_ext/execution_cache.py), else they are executed now."""
     out = tmp_path_factory.mktemp("book")
     process = build(course.REPO, out)
     return process, out / "_build" / "html"
@@ -119,11 +121,13 @@ def test_a_failing_cell_or_a_warning_fails_the_strict_build(tmp_path):
         (src / "book" / f"{name}.md").write_text(f"---\n{header}---\n# {name}\n\n```{{code-cell}} ipython3\n{code}\n```\n")
     (src / "_toc.yml").write_text("format: jb-book\nroot: book/fails\nchapters:\n  - file: book/warns\n")
     (src / ".venv").symlink_to(course.REPO / ".venv")
-    process = build(src, tmp_path / "out")
-    log = process.stdout + process.stderr
-    assert process.returncode != 0
-    assert "fails.md: WARNING: Executing notebook failed" in log and "ValueError: boom" in re.sub(r"\x1b\[[0-9;]*m", "", log)
-    assert re.search(r"warns\.md:\d+: ERROR: stderr was found", log)
+    for out in ["out", "again"]:  # the second build finds the first one's execution cache: it must fail the same
+        process = build(src, tmp_path / out)
+        log = process.stdout + process.stderr
+        assert process.returncode != 0
+        assert "fails.md: WARNING: Executing notebook failed" in log and "ValueError: boom" in re.sub(r"\x1b\[[0-9;]*m", "", log)
+        assert re.search(r"warns\.md:\d+: ERROR: stderr was found", log)
+    assert list((src / "_build" / ".execution_cache").iterdir()), "the builds kept no execution cache"
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium to render pages headless")
