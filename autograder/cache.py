@@ -19,9 +19,9 @@ from .exchange import exchange_records
 from .results import StudentGrade
 
 # The modules of autograder/ whose change can change a grade. Not in it: feedback.py (the page's wording and
-# style; pages are written anew on every run), grade.py and grades_csv.py (the run over a folder and its CSV,
-# rewritten on every run), and what grading never runs (kit.py, release.py, bench.py, profile_grading.py,
-# __main__.py, __init__.py).
+# style; pages are written anew on every run), grade.py, fork_server.py and grades_csv.py (the run over a folder,
+# its pool of processes and its CSV, rewritten on every run), __init__.py (a module no process needs is left
+# unimported) and what grading never runs (kit.py, release.py, bench.py, profile_grading.py, __main__.py).
 GRADING_CODE = (
     "worker.py", "codec.py", "proxy.py", "runner.py", "checking.py", "misconceptions.py",  # called, checked, explained
     "sandbox.py", "no_module/__init__.py", "output_limit.py",          # where and how student code runs

@@ -190,13 +190,23 @@ def remove_stale_cgroups():
     for root in [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]:
         for path in root.glob("autograder-*"):
             owner = path.name.split("-")[1]
-            if not owner.isdigit() or not Path(f"/proc/{owner}").exists():
+            if not owner.isdigit() or not _running(int(owner)):
                 _remove_cgroup(path)  # fails, and keeps it, while a process is still in it
 
 
+def _running(pid: int) -> bool:
+    """Whether the process exists and has not ended: a killed process stays a zombie until it is reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def die_with_parent():
-    """This process gets SIGKILL when its parent dies (a pool worker of a grader killed with SIGKILL), and
-    with it the sandboxes it started (bubblewrap's --die-with-parent)."""
+    """This process gets SIGKILL when its parent dies, and with it the sandboxes it started (bubblewrap's
+    --die-with-parent). A pool worker's parent is the pool's fork server, which exits with the grader, even
+    one killed with SIGKILL."""
     import ctypes
     parent = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL

@@ -16,7 +16,8 @@ from autograder.scoring import cell_scores
 ASSIGNMENT = "activations"
 # Modules of autograder/ that do not take part in grading, and why a change to them keeps every grade.
 NOT_GRADING = {
-    "__init__.py": "the package's docstring",
+    "__init__.py": "the package's docstring, and a module its processes leave unimported",
+    "fork_server.py": "the grading pool's fork server dies with the grader",
     "__main__.py": "the command line",
     "bench.py": "timing against plain nbgrader",
     "feedback.py": "the page's wording and style; pages are written anew on every run",

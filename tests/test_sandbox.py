@@ -119,3 +119,42 @@ def test_a_numpy_assignment_cannot_import_torch():
         assert code.can_import("numpy") is True
     with StudentCode([("1", PROBE)], sandbox=Sandbox()) as code:
         assert code.can_import("torch") is True
+
+
+def ended_child() -> int:
+    """The pid of a child that has exited and is not reaped yet: a zombie, as a killed grader's workers are."""
+    import time
+    pid = os.posix_spawn("/bin/true", ["true"], os.environ)
+    for _ in range(100):
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return pid
+        time.sleep(0.02)
+    raise AssertionError("the child did not end")
+
+
+def test_a_process_that_ended_is_not_running_though_it_is_not_reaped():
+    from autograder.sandbox import _running
+    assert _running(os.getpid())
+    pid = ended_child()
+    assert os.path.exists(f"/proc/{pid}") and not _running(pid)
+    os.waitpid(pid, 0)
+    assert not _running(pid)
+
+
+def test_the_cgroups_of_ended_graders_are_removed_and_those_of_running_ones_kept():
+    from autograder.sandbox import make_pids_cgroup, remove_stale_cgroups
+    mine = make_pids_cgroup(10)
+    if mine is None:
+        pytest.skip("this machine lets the grader make no pids cgroup")
+    ended = ended_child()
+    theirs = mine.parent / f"autograder-{ended}-0123abcd"
+    theirs.mkdir()
+    try:
+        remove_stale_cgroups()
+        assert mine.is_dir() and not theirs.exists()
+    finally:
+        os.waitpid(ended, 0)
+        for path in (mine, theirs):
+            if path.exists():
+                path.rmdir()
