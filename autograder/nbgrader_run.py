@@ -48,8 +48,10 @@ class GradingRun:
             from nbgrader.coursedir import CourseDirectory
             course.configure_nbgrader()
             config = course.nbgrader_config(self.root, self.root / "release", self.db_url, self.cell_timeout)
+            # in its configuration, not set afterwards: the constructor already lists the released assignments,
+            # which logged "Released assignments:" once per process
+            config.NbGraderAPI.log_level = "ERROR"
             self._api = NbGraderAPI(CourseDirectory(config=config), config=config)
-            self._api.log.setLevel(logging.ERROR)
         return self._api
 
     def prepare(self):

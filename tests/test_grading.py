@@ -1,6 +1,7 @@
 """The instructor's `grade` command, end to end, on a class with broken and wrong submissions."""
 import csv
 import os
+import re
 import subprocess
 import sys
 
@@ -50,6 +51,12 @@ def test_every_submission_gets_a_grade_and_the_run_exits_0(graded):
     process, out, rows = graded
     assert process.returncode == 0, process.stderr[-3000:]
     assert set(rows) == {"full", "stub", "syntax", "deleted", "wrong", "settings", "badjson", "nothing"}
+
+
+def test_the_run_prints_no_log_of_nbgraders_own_that_an_instructor_cannot_act_on(graded):
+    process, _, _ = graded
+    noise = [line for line in process.stderr.splitlines() if re.search(r"\bINFO\b|Released assignments", line)]
+    assert noise == []
 
 
 def test_the_kernel_runs_labs_at_the_smoke_size_though_the_grader_does_not_set_it(graded):
